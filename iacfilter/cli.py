@@ -1,0 +1,210 @@
+"""The ``iacfilter`` command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__, plugins
+from .decide import classify, decide, load_model
+from .errors import IacfilterError
+from .inputs import read_scanner_output
+from .output import write_atomically
+from .registry import ScanRun
+from .report import as_json, as_table, summary
+from .rules import load_rules_map
+from .sarif import MODES, build_log, check_github_limits, dumps, github_limit_error
+from .sources import SourceRoot
+
+
+class Cli(click.Group):
+    """Turns every IacfilterError into one line on stderr and exit code 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except IacfilterError as exc:
+            click.echo(f"iacfilter: error: {exc}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="iacfilter")
+def cli():
+    """Score IaC security-smell findings (GLITCH, SARIF) and keep the real problems.
+
+    Every finding gets p(true positive) from a trained model; a finding below the model's frozen threshold
+    is marked filtered (or dropped). Output is SARIF 2.1.0 that GitHub code scanning accepts.
+    """
+
+
+def default_model() -> Path:
+    defaults = sorted((c for c in plugins.champions().values() if c.default), key=lambda c: c.name)
+    if not defaults:
+        raise IacfilterError("--model", "no model given and no default model is installed; pass --model DIR "
+                                        "(a champion directory with champion.yaml)")
+    return defaults[0].path
+
+
+def filter_options(f):
+    options = [
+        click.option("--source-root", type=click.Path(file_okay=False), default=".", show_default=True,
+                     help="Root the flagged paths are relative to. Files outside it are never read."),
+        click.option("--tech", default=None, metavar="NAME",
+                     help="Treat every finding as this technology (ansible, chef, puppet, ...) instead of "
+                          "deciding by file type."),
+        click.option("-o", "--output", "output", default="-", show_default=True, metavar="FILE",
+                     help="Where to write the result ('-' for stdout). Written atomically."),
+        click.option("--mode", type=click.Choice(MODES), default="annotate", show_default=True,
+                     help="annotate: keep filtered results, marked as suppressed (the audit copy). drop: leave "
+                          "them out (for upload to GitHub code scanning, which ignores suppressions)."),
+        click.option("--model", "model_dir", envvar="IACFILTER_MODEL", default=None, metavar="DIR",
+                     help="Champion directory to score with (default: the embedded default model). "
+                          "Env: IACFILTER_MODEL."),
+        click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None,
+                     help="Override the model's frozen threshold: findings scoring below it are filtered."),
+        click.option("--format", "fmt", type=click.Choice(["sarif", "json", "table"]), default="sarif",
+                     show_default=True, help="Output format."),
+        click.option("--batch-size", type=click.IntRange(1, 4096), default=64, show_default=True,
+                     help="Snippets scored per model call."),
+        click.option("-q", "--quiet", is_flag=True, help="No summary on stderr."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _warn(message: str) -> None:
+    click.echo(f"iacfilter: warning: {message}", err=True)
+
+
+def run_filter(runs: list[ScanRun], *, source_root, tech, output, mode, model_dir, threshold, fmt, batch_size,
+               quiet) -> None:
+    findings = [f for run in runs for f in run.findings]
+    rules = load_rules_map()
+    techs = plugins.technologies()
+    classify(findings, rules, techs, tech)
+    sources = SourceRoot(source_root)
+    model = load_model(model_dir or default_model(), threshold)
+    show = sys.stderr.isatty() and not quiet and len(findings) > 200
+    with click.progressbar(length=len(findings), label="scoring", file=sys.stderr if show else open(os.devnull, "w")) as bar:
+        verdicts = decide(findings, model, sources, techs, batch_size=batch_size, progress=bar.update, warn=_warn)
+    drop = mode == "drop"
+    if fmt == "sarif":
+        per_run, start = [], 0
+        for run in runs:
+            per_run.append(verdicts[start : start + len(run.findings)])
+            start += len(run.findings)
+        log = build_log(runs, per_run, rules, mode=mode, model=model.id, threshold=model.threshold)
+        text = dumps(log)
+        problems = check_github_limits(log, text)
+        if problems and drop:
+            raise github_limit_error(output, problems)
+        for problem in problems:
+            _warn(f"GitHub code scanning would reject this file: {problem}")
+    elif fmt == "json":
+        text = as_json(findings, verdicts, drop)
+    else:
+        text = as_table(findings, verdicts, drop)
+    write_atomically(output, text)
+    if not quiet:
+        click.echo(summary(findings, verdicts, model.id, model.threshold), err=True)
+
+
+@cli.command("filter")
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@filter_options
+def filter_cmd(inputs, **options):
+    """Score the findings in scanner output files and write filtered SARIF.
+
+    INPUT is GLITCH output (--csv, 2.x or 1.x, or --linter rows) or SARIF 2.1.0 from any tool; the format is
+    detected from the content. Example:
+
+        iacfilter filter glitch.csv --source-root repo/ -o filtered.sarif
+    """
+    runs = [run for path in inputs for run in read_scanner_output(path)]
+    run_filter(runs, **options)
+
+
+@cli.command("scan")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--tech", required=True, metavar="NAME", help="Technology to scan for (ansible, chef, puppet, ...).")
+@click.option("--glitch", "glitch", default=None, metavar="CMD",
+              help="How to run GLITCH (default: 'glitch' on PATH, or env IACFILTER_GLITCH).")
+@click.option("--jobs", type=click.IntRange(1, 64), default=os.cpu_count() or 1, show_default="CPU count",
+              help="GLITCH processes at once (GLITCH's own --n-workers gives no speed-up).")
+@click.option("--file-timeout", type=click.FloatRange(1), default=300, show_default=True,
+              help="Seconds GLITCH may spend on one file before iacfilter gives up on it.")
+@click.option("-o", "--output", "output", default="-", show_default=True, metavar="FILE")
+@click.option("--mode", type=click.Choice(MODES), default="annotate", show_default=True)
+@click.option("--model", "model_dir", envvar="IACFILTER_MODEL", default=None, metavar="DIR")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None)
+@click.option("--format", "fmt", type=click.Choice(["sarif", "json", "table"]), default="sarif", show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, 4096), default=64, show_default=True)
+@click.option("-q", "--quiet", is_flag=True)
+def scan_cmd(path, tech, glitch, jobs, file_timeout, **options):
+    """Run GLITCH on PATH (a folder or file), then filter its findings like 'iacfilter filter'.
+
+    Each file runs in its own GLITCH process, bounded by --file-timeout; files GLITCH could not analyse are
+    listed as not scanned (never taken as clean). The filter options are those of 'iacfilter filter'.
+    """
+    from .scan import files_to_scan, glitch_command, run_glitch
+
+    techs = plugins.technologies()
+    if tech not in techs:
+        raise IacfilterError(f"--tech {tech}", f"no such technology (known: {', '.join(sorted(techs))})")
+    command = glitch_command(glitch)
+    root = Path(path)
+    files = files_to_scan(root, techs[tech].suffixes)
+    if not files:
+        raise IacfilterError(path, f"no {tech} files ({', '.join(techs[tech].suffixes)}) to scan")
+    show = sys.stderr.isatty() and not options["quiet"]
+    with click.progressbar(length=len(files), label="GLITCH", file=sys.stderr if show else open(os.devnull, "w")) as bar:
+        outcome = run_glitch(command, tech, root, files, jobs=jobs, timeout=file_timeout, progress=bar.update)
+    for rel, problem in outcome.not_scanned:
+        _warn(f"not scanned: {rel}: {problem}")
+    reader = plugins.readers()["glitch-csv"]
+    runs = reader.read(f"glitch-{tech}.csv", outcome.csv_text)
+    source_root = root if root.is_dir() else root.parent
+    run_filter(runs, source_root=source_root, tech=tech, **options)
+    if not options["quiet"]:
+        click.echo(f"iacfilter: GLITCH scanned {len(files) - len(outcome.not_scanned)} of {len(files)} files", err=True)
+
+
+@cli.command("rules")
+@click.option("--json", "as_json_", is_flag=True, help="Print JSON instead of a table.")
+def rules_cmd(as_json_):
+    """Print the rules map: scanner rule -> SARIF rule id, canonical smell, CWE, security severity."""
+    rules = load_rules_map().rules
+    if as_json_:
+        click.echo(json.dumps([{"tool": r.tool, "code": r.code, "aliases": list(r.aliases), "id": r.id,
+                                "name": r.name, "smell": r.smell, "cwe": list(r.cwe),
+                                "security_severity": r.security_severity, "help": r.help} for r in rules], indent=2))
+        return
+    rows = [("TOOL", "CODE", "RULE ID", "SMELL", "CWE", "SEVERITY")]
+    rows += [(r.tool, r.code, r.id, r.smell, ",".join(r.cwe), f"{r.security_severity:.1f}") for r in rules]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
+@cli.command("plugins")
+@click.option("--json", "as_json_", is_flag=True, help="Print JSON instead of a table.")
+def plugins_cmd(as_json_):
+    """List the loaded plugins: what each registers (name, kind) and from which module."""
+    items = plugins.everything()
+    if as_json_:
+        click.echo(json.dumps([{"name": i.name, "kind": i.kind, "module": i.module} for i in items], indent=2))
+        return
+    rows = [("NAME", "KIND", "MODULE")] + [(i.name, i.kind, i.module) for i in items]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
+def main():
+    cli(prog_name="iacfilter")

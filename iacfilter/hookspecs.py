@@ -1,0 +1,26 @@
+"""The hooks a plugin may implement. Each takes a ``register`` callback and hands the core what it provides."""
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("iacfilter")
+hookimpl = pluggy.HookimplMarker("iacfilter")
+
+
+@hookspec
+def register_readers(register):
+    """Register input readers: ``register(Reader(...))`` for each scanner output format."""
+
+
+@hookspec
+def register_technologies(register):
+    """Register technologies: ``register(Technology(...))`` -- which findings they own, how to build snippets."""
+
+
+@hookspec
+def register_scorers(register):
+    """Register scorer backends: ``register(ScorerBackend(...))`` -- load a champion, score snippets."""
+
+
+@hookspec
+def register_champions(register):
+    """Register champion directories shipped with a plugin: ``register(name, path, default=False)``."""

@@ -1,0 +1,61 @@
+"""Read one scanner output file: check it is sane, pick the reader by content, read it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from . import plugins
+from .errors import IacfilterError
+from .registry import ScanRun
+
+SNIFF_BYTES = 64 * 1024
+
+
+def max_input_bytes() -> int:
+    return int(float(os.environ.get("IACFILTER_MAX_INPUT_MB", "100")) * 1024 * 1024)
+
+
+def read_text_file(path: str, *, what: str = "input") -> str:
+    """The UTF-8 text of a user-given file, or an IacfilterError saying in one line what is wrong."""
+    p = Path(path)
+    if not p.exists():
+        raise IacfilterError(path, "no such file")
+    if p.is_dir():
+        raise IacfilterError(path, f"is a directory, not a {what} file")
+    size = p.stat().st_size
+    if size == 0:
+        raise IacfilterError(path, "is empty")
+    limit = max_input_bytes()
+    if size > limit:
+        raise IacfilterError(
+            path,
+            f"is too large ({size / 2**20:.0f} MiB; the limit is {limit / 2**20:.0f} MiB, "
+            "set IACFILTER_MAX_INPUT_MB to raise it)",
+        )
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise IacfilterError(path, f"cannot be read: {exc.strerror or exc}") from None
+    if b"\x00" in data[:8192]:
+        raise IacfilterError(path, f"is a binary file, not a {what} file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise IacfilterError(path, f"is not UTF-8 text (bad byte at offset {exc.start})") from None
+
+
+def read_scanner_output(path: str) -> list[ScanRun]:
+    """Read a scanner output file with the reader whose sniff test rates it highest."""
+    text = read_text_file(path, what="scanner output")
+    head = text[:SNIFF_BYTES]
+    readers = plugins.readers()
+    rated = sorted(((r.sniff(head), name) for name, r in readers.items()), reverse=True)
+    if not rated or rated[0][0] <= 0:
+        known = "; ".join(r.description for r in readers.values()) or "no reader plugins are loaded"
+        raise IacfilterError(path, f"unrecognised format (expected one of: {known})")
+    reader = readers[rated[0][1]]
+    try:
+        return reader.read(path, text)
+    except ValueError as exc:
+        raise IacfilterError(path, f"not valid {reader.description}: {exc}") from None

@@ -1,0 +1,92 @@
+"""The one plugin manager. Built-in plugins load through the ``iacfilter`` entry points like any other.
+
+Set ``IACFILTER_LOAD_PLUGINS`` to a comma-separated list of entry-point names to load only those
+(an empty string loads none).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from .errors import IacfilterError
+from .registry import Reader, ScorerBackend, ShippedChampion, Technology
+
+pm = pluggy.PluginManager("iacfilter")
+pm.add_hookspecs(hookspecs)
+
+_loaded = False
+
+
+def load_plugins() -> None:
+    """Load entry-point plugins once (respecting ``IACFILTER_LOAD_PLUGINS``)."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    wanted = os.environ.get("IACFILTER_LOAD_PLUGINS")
+    if wanted is None:
+        pm.load_setuptools_entrypoints("iacfilter")
+        return
+    names = {n.strip() for n in wanted.split(",") if n.strip()}
+    for ep in entry_points(group="iacfilter"):
+        if ep.name in names and not pm.has_plugin(ep.name):
+            pm.register(ep.load(), name=ep.name)
+
+
+@dataclass(frozen=True)
+class Registered:
+    kind: str
+    name: str
+    module: str
+    item: Any
+
+
+def _collect(hook_name: str, kind: str) -> list[Registered]:
+    load_plugins()
+    found: list[Registered] = []
+    seen: dict[str, str] = {}
+    hook = getattr(pm.hook, hook_name)
+    for impl in reversed(hook.get_hookimpls()):  # registration order
+        module = getattr(impl.plugin, "__name__", impl.plugin_name)
+
+        def register(item, *args, _module=module, **kwargs):
+            if kind == "champion":
+                item = ShippedChampion(item, *args, **kwargs)
+            if item.name in seen:
+                raise IacfilterError(
+                    f"plugin {_module}", f"{kind} {item.name!r} is already registered by {seen[item.name]}"
+                )
+            seen[item.name] = _module
+            found.append(Registered(kind, item.name, _module, item))
+
+        impl.function(register=register)
+    return found
+
+
+def readers() -> dict[str, Reader]:
+    return {r.name: r.item for r in _collect("register_readers", "reader")}
+
+
+def technologies() -> dict[str, Technology]:
+    return {r.name: r.item for r in _collect("register_technologies", "technology")}
+
+
+def scorers() -> dict[str, ScorerBackend]:
+    return {r.name: r.item for r in _collect("register_scorers", "scorer")}
+
+
+def champions() -> dict[str, ShippedChampion]:
+    return {r.name: r.item for r in _collect("register_champions", "champion")}
+
+
+def everything() -> list[Registered]:
+    """Every registered item, for ``iacfilter plugins``."""
+    kinds = (("register_readers", "reader"), ("register_technologies", "technology"),
+             ("register_scorers", "scorer"), ("register_champions", "champion"))
+    return [item for hook, kind in kinds for item in sorted(_collect(hook, kind), key=lambda r: r.name)]

@@ -1,0 +1,68 @@
+"""What plugins hand the core: readers, technologies, scorer backends and shipped champions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Protocol, Sequence
+
+from .findings import Finding, Snippet
+
+
+@dataclass
+class ScanRun:
+    """The findings of one scanner run, as read from one input file.
+
+    ``sarif_run`` holds the original SARIF run (kept verbatim, only annotated) when the input was SARIF;
+    otherwise the writer converts the run and names ``driver`` as the tool that produced it.
+    """
+
+    origin: str
+    driver: dict[str, Any]
+    findings: list[Finding]
+    sarif_run: dict[str, Any] | None = None
+    input_format: str = ""
+
+
+@dataclass(frozen=True)
+class Reader:
+    """An input format. ``sniff(head)`` rates from 0 (not mine) to 1 (certainly mine) the first 64 KiB."""
+
+    name: str
+    description: str
+    sniff: Callable[[str], float]
+    read: Callable[[str, str], list[ScanRun]]  # (origin, whole text) -> runs; raises ValueError on bad content
+
+
+@dataclass(frozen=True)
+class Technology:
+    """An IaC technology (or HTTP): which findings it owns and how its snippets are built."""
+
+    name: str
+    description: str
+    owns: Callable[[Finding], bool]
+    build_snippet: Callable[[str, str, Sequence[str], Sequence[str]], Snippet]  # (smell, line, before, after)
+    context_lines: int = 3
+    suffixes: tuple[str, ...] = ()  # file types it covers, for ``iacfilter scan``
+
+
+class LoadedScorer(Protocol):
+    def score(self, snippets: Sequence[Snippet]) -> Sequence[float]:
+        """Return p(true positive) for each snippet, in order."""
+
+
+@dataclass(frozen=True)
+class ScorerBackend:
+    """A scorer backend by name; ``load(champion)`` returns something with ``score(snippets)``."""
+
+    name: str
+    description: str
+    load: Callable[[Any], LoadedScorer]
+
+
+@dataclass(frozen=True)
+class ShippedChampion:
+    name: str
+    path: Path
+    default: bool = False
+    extra: dict = field(default_factory=dict)

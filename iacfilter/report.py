@@ -1,0 +1,62 @@
+"""Human and machine views of the decisions: the stderr summary, ``--format table`` and ``--format json``."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from typing import Sequence
+
+from .findings import FILTERED, KEPT, NO_SOURCE, NOT_SCORED, UNSCORED, VERDICTS, Finding, Verdict
+
+COLUMNS = {KEPT: "kept", FILTERED: "filtered", NOT_SCORED: "not scored", NO_SOURCE: "no source", UNSCORED: "unscored"}
+
+
+def summary(findings: Sequence[Finding], verdicts: Sequence[Verdict], model: str, threshold: float) -> str:
+    total = Counter(v.verdict for v in verdicts)
+    per_smell: dict[str, Counter] = defaultdict(Counter)
+    for f, v in zip(findings, verdicts):
+        per_smell[f.smell or f"({f.rule})"][v.verdict] += 1
+    reported = len(verdicts) - total[FILTERED]
+    lines = [
+        f"iacfilter: {len(verdicts)} findings in, {reported} reported, {total[FILTERED]} filtered "
+        f"(model {model}, threshold {threshold:.2f})",
+    ]
+    if total[UNSCORED]:
+        lines.append(f"iacfilter: warning: {total[UNSCORED]} finding(s) could not be scored and were kept")
+    if not verdicts:
+        return "\n".join(lines)
+    width = max(len("smell"), *(len(s) for s in per_smell))
+    lines.append(f"  {'smell':<{width}}  {'in':>5}" + "".join(f"  {COLUMNS[v]:>10}" for v in VERDICTS))
+    for smell in sorted(per_smell):
+        c = per_smell[smell]
+        lines.append(f"  {smell:<{width}}  {sum(c.values()):>5}" + "".join(f"  {c[v]:>10}" for v in VERDICTS))
+    lines.append(f"  {'total':<{width}}  {len(verdicts):>5}" + "".join(f"  {total[v]:>10}" for v in VERDICTS))
+    return "\n".join(lines)
+
+
+def records(findings: Sequence[Finding], verdicts: Sequence[Verdict], drop: bool) -> list[dict]:
+    return [
+        {
+            "tool": f.tool, "rule": f.rule, "smell": f.smell, "technology": f.tech, "path": f.path, "line": f.line,
+            "verdict": v.verdict, "score": None if v.score is None else round(v.score, 6),
+            "threshold": v.threshold, "model": v.model, "reason": v.reason, "input": f.origin,
+        }
+        for f, v in zip(findings, verdicts)
+        if not (drop and v.filtered)
+    ]
+
+
+def as_json(findings, verdicts, drop: bool) -> str:
+    return json.dumps(records(findings, verdicts, drop), indent=2, ensure_ascii=False) + "\n"
+
+
+def as_table(findings, verdicts, drop: bool) -> str:
+    rows = [("VERDICT", "SCORE", "SMELL", "TECH", "LOCATION")]
+    for r in records(findings, verdicts, drop):
+        score = "-" if r["score"] is None else f"{r['score']:.3f}"
+        where = f"{r['path']}:{r['line']}" if r["line"] else r["path"]
+        rows.append((r["verdict"], score, r["smell"] or r["rule"], r["technology"] or "-", where))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths)) + "  " + row[4] + "\n" for row in rows
+    )

@@ -1,0 +1,125 @@
+"""The rules map: scanner rule codes -> canonical smell, stable SARIF rule id, CWE, severity, help.
+
+The data lives in YAML files in the ``iacfilter_rules_map`` package (``rules_map/`` in the source tree),
+one file per scanner. It is loaded once and validated against ``RULES_SCHEMA`` on load.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from importlib import resources
+
+import jsonschema
+import yaml
+
+from .errors import IacfilterError
+
+RULES_SCHEMA = {
+    "type": "object",
+    "required": ["tool", "rules"],
+    "additionalProperties": False,
+    "properties": {
+        "tool": {"type": "string", "minLength": 1},
+        "information_uri": {"type": "string"},
+        "rules": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["code", "id", "name", "smell", "short", "cwe", "security_severity", "help"],
+                "additionalProperties": False,
+                "properties": {
+                    "code": {"type": "string", "minLength": 1},
+                    "aliases": {"type": "array", "items": {"type": "string"}},
+                    "id": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9./_-]*$"},
+                    "name": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]*$"},
+                    "smell": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+                    "short": {"type": "string", "minLength": 1},
+                    "cwe": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": "^CWE-[0-9]+$"}},
+                    "security_severity": {"type": "number", "minimum": 0, "maximum": 10},
+                    "help": {"type": "string", "minLength": 1},
+                },
+            },
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    tool: str
+    code: str
+    id: str
+    name: str
+    smell: str
+    short: str
+    cwe: tuple[str, ...]
+    security_severity: float
+    help: str
+    aliases: tuple[str, ...] = ()
+    information_uri: str = ""
+
+    @property
+    def level(self) -> str:
+        """SARIF level from the security severity."""
+        if self.security_severity >= 7.0:
+            return "error"
+        if self.security_severity >= 4.0:
+            return "warning"
+        return "note"
+
+
+class RulesMap:
+    def __init__(self, rules: list[Rule]):
+        self.rules = rules
+        self._index: dict[tuple[str, str], Rule] = {}
+        for rule in rules:
+            for key in (rule.code, rule.id, *rule.aliases):
+                slot = (rule.tool.lower(), key.lower())
+                if slot in self._index and self._index[slot] is not rule:
+                    raise IacfilterError(f"rules map {rule.tool}", f"{key!r} names two rules")
+                self._index[slot] = rule
+
+    def lookup(self, tool: str, rule: str) -> Rule | None:
+        """The rule a scanner's rule id stands for (by code, stable id or alias), or None."""
+        return self._index.get((tool.lower(), rule.lower()))
+
+    def tool_info(self, tool: str) -> str:
+        return next((r.information_uri for r in self.rules if r.tool.lower() == tool.lower()), "")
+
+
+def parse_rules_file(name: str, text: str) -> list[Rule]:
+    try:
+        data = yaml.safe_load(text)
+        jsonschema.validate(data, RULES_SCHEMA)
+    except (yaml.YAMLError, jsonschema.ValidationError) as exc:
+        detail = exc.message if isinstance(exc, jsonschema.ValidationError) else str(exc).splitlines()[0]
+        where = "/".join(str(p) for p in getattr(exc, "absolute_path", []))
+        raise IacfilterError(f"rules map {name}", f"invalid{' at ' + where if where else ''}: {detail}") from None
+    return [
+        Rule(
+            tool=data["tool"],
+            code=r["code"],
+            id=r["id"],
+            name=r["name"],
+            smell=r["smell"],
+            short=r["short"],
+            cwe=tuple(r["cwe"]),
+            security_severity=float(r["security_severity"]),
+            help=r["help"],
+            aliases=tuple(r.get("aliases", ())),
+            information_uri=data.get("information_uri", ""),
+        )
+        for r in data["rules"]
+    ]
+
+
+@functools.cache
+def load_rules_map() -> RulesMap:
+    """Load every YAML file of the packaged rules map, once."""
+    rules: list[Rule] = []
+    folder = resources.files("iacfilter_rules_map")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yaml"):
+            rules.extend(parse_rules_file(entry.name, entry.read_text(encoding="utf-8")))
+    return RulesMap(rules)

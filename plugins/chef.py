@@ -1,0 +1,12 @@
+"""Chef: owns findings on .rb files (or every finding with `--tech chef`)."""
+
+from iacfilter.hookspecs import hookimpl
+
+from .iac import iac_technology
+
+TECHNOLOGY = iac_technology("chef", "Chef scripts", (".rb",))
+
+
+@hookimpl
+def register_technologies(register):
+    register(TECHNOLOGY)

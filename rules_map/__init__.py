@@ -1,0 +1,1 @@
+"""Rules maps: YAML data, one file per scanner. Loaded and validated by ``iacfilter.rules``."""
