@@ -6,6 +6,7 @@ Set ``IACFILTER_LOAD_PLUGINS`` to a comma-separated list of entry-point names to
 
 from __future__ import annotations
 
+import inspect
 import os
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -53,7 +54,8 @@ def _collect(hook_name: str, kind: str) -> list[Registered]:
     seen: dict[str, str] = {}
     hook = getattr(pm.hook, hook_name)
     for impl in reversed(hook.get_hookimpls()):  # registration order
-        module = getattr(impl.plugin, "__name__", impl.plugin_name)
+        plugin = impl.plugin
+        module = plugin.__name__ if inspect.ismodule(plugin) else getattr(plugin, "__module__", impl.plugin_name)
 
         def register(item, *args, _module=module, **kwargs):
             if kind == "champion":

@@ -1,0 +1,56 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).parent))
+import keyword_scorer  # noqa: E402
+
+from iacfilter.champion import write_manifest  # noqa: E402
+from iacfilter.cli import cli  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("IACFILTER_SHARED", REPO.parent / "shared"))
+GLITCH = SHARED / "glitch"
+SARIF_SCHEMA = SHARED / "data" / "sarif" / "sarif-schema-2.1.0.json"
+EXAMPLES = REPO / "examples"
+
+keyword_scorer.install()
+
+# Template references, variables and node attributes are not hard-coded: score them low.
+KEYWORDS = {"markers": {"{{": 0.1, "$db_password": 0.2, "node[": 0.15, "todo items": 0.3, "EXACT": 0.5},
+            "default": 0.9}
+
+
+def make_champion(directory: Path, *, threshold=0.5, smells=("hard_coded_secret", "suspicious_comment",
+                  "use_of_http", "weak_cryptography_algorithms"), techs=("ansible", "chef", "puppet"), keywords=None):
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "keywords.json").write_text(json.dumps(keywords or KEYWORDS))
+    write_manifest(directory, {"name": "keyword-test-v1", "backend": "keyword-test", "threshold": threshold,
+                               "smells": list(smells), "technologies": list(techs)})
+    return directory
+
+
+@pytest.fixture
+def champion(tmp_path):
+    return make_champion(tmp_path / "champion")
+
+
+@pytest.fixture
+def run_cli():
+    def run(*args):
+        result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+        return result
+
+    return run
+
+
+def run_subprocess(*args, cwd=None):
+    """The CLI in a fresh process (with the test scorer registered), to see exactly what a user sees."""
+    code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import keyword_scorer; "
+            "keyword_scorer.install(); from iacfilter.cli import main; sys.argv[0] = 'iacfilter'; main()")
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, cwd=cwd)
