@@ -208,3 +208,13 @@ def plugins_cmd(as_json_):
 
 def main():
     cli(prog_name="iacfilter")
+
+
+def _add_training_commands() -> None:
+    from iacfilter_training.cli import COMMANDS
+
+    for command in COMMANDS:
+        cli.add_command(command)
+
+
+_add_training_commands()

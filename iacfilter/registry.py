@@ -53,11 +53,17 @@ class LoadedScorer(Protocol):
 
 @dataclass(frozen=True)
 class ScorerBackend:
-    """A scorer backend by name; ``load(champion)`` returns something with ``score(snippets)``."""
+    """A scorer backend by name; ``load(champion)`` returns something with ``score(snippets)``.
+
+    ``train(params, train, val, out_dir, seed, log)``, where a backend can be trained, fits a model on the
+    ``train`` examples (early stopping on ``val`` where it has epochs), writes its files into ``out_dir``
+    (what ``load`` reads back) and returns p(true positive) for each ``val`` example.
+    """
 
     name: str
     description: str
     load: Callable[[Any], LoadedScorer]
+    train: Callable[..., Sequence[float]] | None = None
 
 
 @dataclass(frozen=True)

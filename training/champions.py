@@ -1,0 +1,62 @@
+"""``iacfilter champion select|freeze``: pick the best configuration, its median-F1 seed, and freeze it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from iacfilter.champion import write_manifest
+from iacfilter.errors import IacfilterError
+
+from .sweep import collect, summarise
+from .trial import write_json_atomically
+
+
+def select(run_dir: Path) -> dict:
+    results = collect(run_dir)
+    if not results:
+        raise IacfilterError(str(run_dir), "no finished trials (no trials/*/metrics.json)")
+    best = summarise(results)[0]
+    members = sorted((r for r in results if r["trial"] in best["trials"]), key=lambda r: (r["val"]["f1"], r["seed"]))
+    median = members[(len(members) - 1) // 2]
+    selection = {
+        "trial": median["trial"], "seed": median["seed"], "threshold": median["best_threshold"],
+        "val": median["val"], "config": best["config"], "seeds": [r["seed"] for r in members],
+        "f1_mean": best["f1_mean"], "f1_sd": best["f1_sd"], "recall_mean": best["recall_mean"],
+    }
+    write_json_atomically(run_dir / "selection.json", selection)
+    return selection
+
+
+def freeze(run_dir: Path, out_dir: Path, name: str | None = None) -> Path:
+    selection_path = run_dir / "selection.json"
+    selection = json.loads(selection_path.read_text()) if selection_path.is_file() else select(run_dir)
+    trial = run_dir / "trials" / selection["trial"]
+    metrics = json.loads((trial / "metrics.json").read_text())
+    config = (trial / "config.yaml").read_text(encoding="utf-8")
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    shutil.copytree(trial / "model", out_dir)
+    import yaml
+
+    manifest = {
+        "name": name or f"{metrics['name']}-s{metrics['seed']}",
+        "backend": metrics["backend"],
+        "base_model": (metrics["params"] or {}).get("model", "none (trained from scratch)"),
+        "threshold": selection["threshold"],
+        "smells": metrics["smells"],
+        "technologies": metrics["technologies"],
+        "metrics": {
+            "split": "val",
+            "at_threshold": {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics["val"].items()},
+            "f1_mean_over_seeds": round(selection["f1_mean"], 4),
+            "f1_sd_over_seeds": round(selection["f1_sd"], 4),
+            "seeds": selection["seeds"],
+        },
+        "seed": metrics["seed"],
+        "training": yaml.safe_load(config),
+        "data_fingerprint": metrics["data"],
+    }
+    write_manifest(out_dir, manifest)
+    return out_dir

@@ -1,0 +1,117 @@
+"""``iacfilter train --config C.yaml``: train one trial, write its model directory and metrics JSON.
+
+A trial directory holds ``config.yaml``, ``model/`` (what the backend's ``load`` reads), ``val_scores.json``
+and, written last and atomically, ``metrics.json``: a trial without it did not finish.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from iacfilter import plugins
+from iacfilter.dataset import fingerprint, load_dataset
+from iacfilter.errors import IacfilterError
+
+from . import metrics as m
+
+DEFAULT_THRESHOLDS = {"start": 0.30, "stop": 0.70, "step": 0.01}
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    try:
+        config = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise IacfilterError(str(path), f"cannot read config: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise IacfilterError(str(path), f"not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(config, dict):
+        raise IacfilterError(str(path), "config must be a mapping")
+    return config
+
+
+def check_trial_config(config: dict[str, Any], where: str) -> None:
+    for key in ("backend", "train", "val"):
+        if key not in config:
+            raise IacfilterError(where, f"trial config needs {key!r}")
+    backend = plugins.scorers().get(config["backend"])
+    if backend is None:
+        raise IacfilterError(where, f"unknown backend {config['backend']!r} (loaded: {', '.join(sorted(plugins.scorers()))})")
+    if backend.train is None:
+        raise IacfilterError(where, f"backend {config['backend']!r} cannot be trained")
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    try:
+        import numpy as np
+
+        np.random.seed(seed)
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def write_json_atomically(path: Path, data: Any) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def run_trial(config: dict[str, Any], out_dir: str | Path, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Train one trial into ``out_dir``; return (and write) its metrics."""
+    out = Path(out_dir)
+    check_trial_config(config, str(out))
+    seed = int(config.get("seed", 0))
+    seed_everything(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    train_set, val_set = load_dataset(config["train"]), load_dataset(config["val"])
+    backend = plugins.scorers()[config["backend"]]
+    model_dir = out / "model"
+    if model_dir.exists():
+        shutil.rmtree(model_dir)
+    model_dir.mkdir()
+    started = time.perf_counter()
+    scores = [float(p) for p in backend.train(dict(config.get("params") or {}), train_set, val_set, model_dir, seed, log)]
+    seconds = time.perf_counter() - started
+    labels = [e.label for e in val_set]
+    grid = m.thresholds(**{**DEFAULT_THRESHOLDS, **(config.get("thresholds") or {})})
+    sweep = m.threshold_sweep(labels, scores, grid)
+    best = m.best_threshold(sweep)
+    result = {
+        "trial": out.name,
+        "name": config.get("name", out.name),
+        "backend": config["backend"],
+        "params": config.get("params") or {},
+        "seed": seed,
+        "train_seconds": round(seconds, 2),
+        "n_train": len(train_set),
+        "n_val": len(val_set),
+        "smells": sorted({e.snippet.smell for e in train_set}),
+        "technologies": sorted({e.snippet.tech for e in train_set}),
+        "data": {"train": fingerprint(config["train"]), "val": fingerprint(config["val"])},
+        "val_at_0.5": m.metrics(labels, scores, 0.5),
+        "best_threshold": best["threshold"],
+        "val": m.metrics(labels, scores, best["threshold"]),
+        "threshold_sweep": sweep,
+    }
+    write_json_atomically(out / "val_scores.json", {"labels": labels, "scores": scores,
+                                                    "tech": [e.snippet.tech for e in val_set],
+                                                    "smell": [e.snippet.smell for e in val_set]})
+    write_json_atomically(out / "metrics.json", result)
+    log(f"trial {out.name}: val F1 {result['val']['f1']:.3f} (P {result['val']['precision']:.3f}, "
+        f"R {result['val']['recall']:.3f}) at threshold {best['threshold']:.2f}; {seconds:.1f} s")
+    return result
