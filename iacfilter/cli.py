@@ -15,7 +15,7 @@ from .errors import IacfilterError
 from .inputs import read_scanner_output
 from .output import write_atomically
 from .registry import ScanRun
-from .report import as_json, as_table, summary
+from .report import as_json, as_table, columns, summary
 from .rules import load_rules_map
 from .sarif import MODES, build_log, check_github_limits, dumps, github_limit_error
 from .sources import SourceRoot
@@ -42,6 +42,12 @@ def cli():
     """
 
 
+def progress(length: int, label: str, show: bool = True):
+    """A progress bar on stderr when a person is watching; silent otherwise."""
+    visible = show and sys.stderr.isatty()
+    return click.progressbar(length=length, label=label, file=sys.stderr if visible else open(os.devnull, "w"))
+
+
 def default_model() -> Path:
     defaults = sorted((c for c in plugins.champions().values() if c.default), key=lambda c: c.name)
     if not defaults:
@@ -50,32 +56,46 @@ def default_model() -> Path:
     return defaults[0].path
 
 
-def filter_options(f):
-    options = [
-        click.option("--source-root", type=click.Path(file_okay=False), default=".", show_default=True,
-                     help="Root the flagged paths are relative to. Files outside it are never read."),
-        click.option("--tech", default=None, metavar="NAME",
-                     help="Treat every finding as this technology (ansible, chef, puppet, ...) instead of "
-                          "deciding by file type."),
-        click.option("-o", "--output", "output", default="-", show_default=True, metavar="FILE",
-                     help="Where to write the result ('-' for stdout). Written atomically."),
-        click.option("--mode", type=click.Choice(MODES), default="annotate", show_default=True,
-                     help="annotate: keep filtered results, marked as suppressed (the audit copy). drop: leave "
-                          "them out (for upload to GitHub code scanning, which ignores suppressions)."),
-        click.option("--model", "model_dir", envvar="IACFILTER_MODEL", default=None, metavar="DIR",
-                     help="Champion directory to score with (default: the embedded default model). "
-                          "Env: IACFILTER_MODEL."),
-        click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None,
-                     help="Override the model's frozen threshold: findings scoring below it are filtered."),
-        click.option("--format", "fmt", type=click.Choice(["sarif", "json", "table"]), default="sarif",
-                     show_default=True, help="Output format."),
-        click.option("--batch-size", type=click.IntRange(1, 4096), default=64, show_default=True,
-                     help="Snippets scored per model call."),
-        click.option("-q", "--quiet", is_flag=True, help="No summary on stderr."),
-    ]
-    for option in reversed(options):
-        f = option(f)
-    return f
+FILTER_OPTIONS = {
+    "source_root": click.option(
+        "--source-root", type=click.Path(file_okay=False), default=".", show_default=True,
+        help="Root the flagged paths are relative to. Files outside it are never read."),
+    "tech": click.option(
+        "--tech", default=None, metavar="NAME",
+        help="Treat every finding as this technology (ansible, chef, puppet, ...) instead of deciding by file type."),
+    "output": click.option(
+        "-o", "--output", "output", default="-", show_default=True, metavar="FILE",
+        help="Where to write the result ('-' for stdout). Written atomically."),
+    "mode": click.option(
+        "--mode", type=click.Choice(MODES), default="annotate", show_default=True,
+        help="annotate: keep filtered results, marked as suppressed (the audit copy). drop: leave them out (for "
+             "upload to GitHub code scanning, which ignores suppressions)."),
+    "model_dir": click.option(
+        "--model", "model_dir", envvar="IACFILTER_MODEL", default=None, metavar="DIR",
+        help="Champion directory to score with (default: the embedded default model). Env: IACFILTER_MODEL."),
+    "threshold": click.option(
+        "--threshold", type=click.FloatRange(0.0, 1.0), default=None,
+        help="Override the model's frozen threshold: findings scoring below it are filtered."),
+    "fmt": click.option(
+        "--format", "fmt", type=click.Choice(["sarif", "json", "table"]), default="sarif", show_default=True,
+        help="Output format."),
+    "batch_size": click.option(
+        "--batch-size", type=click.IntRange(1, 4096), default=64, show_default=True,
+        help="Snippets scored per model call."),
+    "quiet": click.option("-q", "--quiet", is_flag=True, help="No summary on stderr."),
+}
+
+
+def filter_options(*skip: str):
+    """The options of 'iacfilter filter', less those named in ``skip`` (for commands that set them)."""
+
+    def decorate(f):
+        for name, option in reversed(FILTER_OPTIONS.items()):
+            if name not in skip:
+                f = option(f)
+        return f
+
+    return decorate
 
 
 def _warn(message: str) -> None:
@@ -90,8 +110,7 @@ def run_filter(runs: list[ScanRun], *, source_root, tech, output, mode, model_di
     classify(findings, rules, techs, tech)
     sources = SourceRoot(source_root)
     model = load_model(model_dir or default_model(), threshold)
-    show = sys.stderr.isatty() and not quiet and len(findings) > 200
-    with click.progressbar(length=len(findings), label="scoring", file=sys.stderr if show else open(os.devnull, "w")) as bar:
+    with progress(len(findings), "scoring", show=not quiet and len(findings) > 200) as bar:
         verdicts = decide(findings, model, sources, techs, batch_size=batch_size, progress=bar.update, warn=_warn)
     drop = mode == "drop"
     if fmt == "sarif":
@@ -117,7 +136,7 @@ def run_filter(runs: list[ScanRun], *, source_root, tech, output, mode, model_di
 
 @cli.command("filter")
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
-@filter_options
+@filter_options()
 def filter_cmd(inputs, **options):
     """Score the findings in scanner output files and write filtered SARIF.
 
@@ -139,13 +158,7 @@ def filter_cmd(inputs, **options):
               help="GLITCH processes at once (GLITCH's own --n-workers gives no speed-up).")
 @click.option("--file-timeout", type=click.FloatRange(1), default=300, show_default=True,
               help="Seconds GLITCH may spend on one file before iacfilter gives up on it.")
-@click.option("-o", "--output", "output", default="-", show_default=True, metavar="FILE")
-@click.option("--mode", type=click.Choice(MODES), default="annotate", show_default=True)
-@click.option("--model", "model_dir", envvar="IACFILTER_MODEL", default=None, metavar="DIR")
-@click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None)
-@click.option("--format", "fmt", type=click.Choice(["sarif", "json", "table"]), default="sarif", show_default=True)
-@click.option("--batch-size", type=click.IntRange(1, 4096), default=64, show_default=True)
-@click.option("-q", "--quiet", is_flag=True)
+@filter_options("source_root", "tech")
 def scan_cmd(path, tech, glitch, jobs, file_timeout, **options):
     """Run GLITCH on PATH (a folder or file), then filter its findings like 'iacfilter filter'.
 
@@ -162,8 +175,7 @@ def scan_cmd(path, tech, glitch, jobs, file_timeout, **options):
     files = files_to_scan(root, techs[tech].suffixes)
     if not files:
         raise IacfilterError(path, f"no {tech} files ({', '.join(techs[tech].suffixes)}) to scan")
-    show = sys.stderr.isatty() and not options["quiet"]
-    with click.progressbar(length=len(files), label="GLITCH", file=sys.stderr if show else open(os.devnull, "w")) as bar:
+    with progress(len(files), "GLITCH", show=not options["quiet"]) as bar:
         outcome = run_glitch(command, tech, root, files, jobs=jobs, timeout=file_timeout, progress=bar.update)
     for rel, problem in outcome.not_scanned:
         _warn(f"not scanned: {rel}: {problem}")
@@ -187,9 +199,7 @@ def rules_cmd(as_json_):
         return
     rows = [("TOOL", "CODE", "RULE ID", "SMELL", "CWE", "SEVERITY")]
     rows += [(r.tool, r.code, r.id, r.smell, ",".join(r.cwe), f"{r.security_severity:.1f}") for r in rules]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    click.echo(columns(rows), nl=False)
 
 
 @cli.command("plugins")
@@ -200,10 +210,7 @@ def plugins_cmd(as_json_):
     if as_json_:
         click.echo(json.dumps([{"name": i.name, "kind": i.kind, "module": i.module} for i in items], indent=2))
         return
-    rows = [("NAME", "KIND", "MODULE")] + [(i.name, i.kind, i.module) for i in items]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    for row in rows:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    click.echo(columns([("NAME", "KIND", "MODULE")] + [(i.name, i.kind, i.module) for i in items]), nl=False)
 
 
 def main():

@@ -50,13 +50,16 @@ def as_json(findings, verdicts, drop: bool) -> str:
     return json.dumps(records(findings, verdicts, drop), indent=2, ensure_ascii=False) + "\n"
 
 
+def columns(rows: Sequence[Sequence[str]]) -> str:
+    """Left-aligned columns, two spaces apart; the last column is not padded."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n" for row in rows)
+
+
 def as_table(findings, verdicts, drop: bool) -> str:
     rows = [("VERDICT", "SCORE", "SMELL", "TECH", "LOCATION")]
     for r in records(findings, verdicts, drop):
         score = "-" if r["score"] is None else f"{r['score']:.3f}"
         where = f"{r['path']}:{r['line']}" if r["line"] else r["path"]
         rows.append((r["verdict"], score, r["smell"] or r["rule"], r["technology"] or "-", where))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    return "".join(
-        "  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths)) + "  " + row[4] + "\n" for row in rows
-    )
+    return columns(rows)

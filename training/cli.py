@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 
 import click
 
 from iacfilter.errors import IacfilterError
-
-
-def _bar(length: int, label: str):
-    visible = sys.stderr.isatty()
-    return click.progressbar(length=length, label=label, file=sys.stderr if visible else open(os.devnull, "w"))
 
 
 @click.command("train")
@@ -35,8 +28,10 @@ def train_cmd(config_path, out_dir):
               help="Where trials go (default: runs/<sweep name>).")
 @click.option("--executor", type=click.Choice(["local", "slurm"]), default="local", show_default=True)
 @click.option("--jobs", type=click.IntRange(1, 256), default=1, show_default=True, help="Local trials at once.")
+@click.option("--only", default=None, metavar="NAMES",
+              help="Comma-separated candidate names to run (e.g. the ones that work offline).")
 @click.pass_context
-def sweep_cmd(ctx, config_path, run_dir, executor, jobs):
+def sweep_cmd(ctx, config_path, run_dir, executor, jobs, only):
     """Expand a sweep grid into trials and run them (local) or write a SLURM job array (slurm)."""
     if ctx.invoked_subcommand is not None:
         return
@@ -47,12 +42,14 @@ def sweep_cmd(ctx, config_path, run_dir, executor, jobs):
 
     sweep = load_config(config_path)
     run = Path(run_dir or Path("runs") / str(sweep.get("name", Path(config_path).stem)))
-    trials = prepare(sweep, run, config_path)
+    trials = prepare(sweep, run, config_path, only=set(only.split(",")) if only else None)
     if executor == "slurm":
         script = write_slurm_script(run, trials, sweep.get("slurm") or {})
         click.echo(f"wrote {script}: submit it with 'sbatch {script}', then 'iacfilter sweep status {run}'")
         return
-    with _bar(len(trials), "trials") as bar:
+    from iacfilter.cli import progress
+
+    with progress(len(trials), "trials") as bar:
         failures = run_local(trials, jobs, progress=bar.update)
     _print_summary(summarise(collect(run)))
     for tdir, why in failures:
@@ -126,7 +123,7 @@ def champion_build(ctx, config_path, run_dir, out_dir, name, jobs):
 
     sweep = load_config(config_path)
     run = run_dir or str(Path("runs") / str(sweep.get("name", Path(config_path).stem)))
-    ctx.invoke(sweep_cmd, config_path=config_path, run_dir=run, executor="local", jobs=jobs)
+    ctx.invoke(sweep_cmd, config_path=config_path, run_dir=run, executor="local", jobs=jobs, only=None)
     ctx.invoke(champion_select, run_dir=run)
     ctx.invoke(champion_freeze, run_dir=run, out_dir=out_dir, name=name)
 

@@ -1,0 +1,148 @@
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import EXAMPLES, SHARED, run_subprocess
+
+from iacfilter.cli import default_model
+from iacfilter.dataset import load_dataset, split_context
+
+DATA = SHARED / "data" / "glitch-findings"
+
+
+def subset(tmp_path: Path, n_train: int, n_val: int) -> tuple[Path, Path]:
+    """Small stratified slices of the real data, so the tests train in seconds."""
+    out = []
+    for name, n in (("train", n_train), ("val", n_val)):
+        rows = (DATA / f"{name}.jsonl").read_text().splitlines()
+        tp = [r for r in rows if '"label": "TP"' in r][: n // 2]
+        fp = [r for r in rows if '"label": "FP"' in r][: n - len(tp)]
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("\n".join(tp + fp) + "\n")
+        out.append(path)
+    return out[0], out[1]
+
+
+def test_context_field_becomes_the_filters_window():
+    context = "# Puppet file: x.pp\n\nclass a (\n6:   $auth_username = undef,\n$auth_password = undef,\n) {\n"
+    assert split_context("$auth_username = undef,", context, 6, 3) == (["", "class a ("], ["$auth_password = undef,", ") {"])
+    assert split_context("nothing", context, 9, 3) == ([], [])
+    examples = load_dataset(DATA / "val.jsonl")
+    assert len(examples) == 172 and sum(e.label for e in examples) == 56
+
+
+def test_features_pipeline_round_trip(tmp_path):
+    train, val = subset(tmp_path, 200, 80)
+    sweep = {"name": "t", "base": {"name": "feat", "backend": "features", "train": str(train), "val": str(val),
+                                   "params": {"bits": 12}},
+             "grid": {"params.C": [0.3, 1.0], "seed": [1, 2, 3]}}
+    (tmp_path / "sweep.yaml").write_text(yaml.safe_dump(sweep))
+    run = tmp_path / "run"
+    res = run_subprocess("sweep", "--config", tmp_path / "sweep.yaml", "--run-dir", run, "--jobs", "2")
+    assert res.returncode == 0, res.stderr
+    assert len(list(run.glob("trials/*/metrics.json"))) == 6
+    metrics = json.loads(next(run.glob("trials/*/metrics.json")).read_text())
+    assert [row["threshold"] for row in metrics["threshold_sweep"]][:2] == [0.3, 0.31]
+    assert metrics["threshold_sweep"][-1]["threshold"] == 0.7
+    res = run_subprocess("champion", "select", run)
+    selection = json.loads((run / "selection.json").read_text())
+    assert res.returncode == 0 and selection["seeds"] == [1, 2, 3]
+    champ = tmp_path / "champ"
+    assert run_subprocess("champion", "freeze", run, "-o", champ).returncode == 0
+    manifest = yaml.safe_load((champ / "champion.yaml").read_text())
+    assert manifest["threshold"] == selection["threshold"] and manifest["backend"] == "features"
+    assert manifest["data_fingerprint"]["train"].startswith("sha256:")
+    assert set(manifest["files"]) == {"model.safetensors", "features.json"}
+    out = tmp_path / "o.sarif"
+    res = run_subprocess("filter", EXAMPLES / "puppet" / "glitch.csv", "--source-root", EXAMPLES / "puppet",
+                         "--model", champ, "-o", out)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(out.read_text())["runs"][0]["properties"]["iacfilter"]["model"] == manifest["name"]
+    # A second sweep over the same run directory reruns nothing.
+    before = {p: p.stat().st_mtime_ns for p in run.glob("trials/*/metrics.json")}
+    assert run_subprocess("sweep", "--config", tmp_path / "sweep.yaml", "--run-dir", run).returncode == 0
+    assert before == {p: p.stat().st_mtime_ns for p in run.glob("trials/*/metrics.json")}
+
+
+def test_encoder_pipeline_round_trip_with_a_tiny_model(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from tiny_encoder import build_tiny_encoder
+
+    train, val = subset(tmp_path, 96, 48)
+    texts = [e.snippet.text for e in load_dataset(train)]
+    base = build_tiny_encoder(tmp_path / "tiny", texts)
+    sweep = {"name": "enc", "base": {"name": "tiny", "backend": "encoder", "train": str(train), "val": str(val),
+                                     "params": {"model": str(base), "epochs": 2, "max_length": 64,
+                                                "class_weight": "balanced",
+                                                "early_stopping": {"patience": 1, "min_delta": 0.0}}},
+             "grid": {"params.learning_rate": [1.0e-3, 3.0e-3], "params.batch_size": [16], "seed": [1, 2]}}
+    (tmp_path / "sweep.yaml").write_text(yaml.safe_dump(sweep))
+    run, champ = tmp_path / "run", tmp_path / "champ"
+    res = run_subprocess("champion", "build", "--config", tmp_path / "sweep.yaml", "--run-dir", run, "-o", champ,
+                         "--jobs", "2")
+    assert res.returncode == 0, res.stderr + res.stdout
+    assert len(list(run.glob("trials/*/metrics.json"))) == 4
+    manifest = yaml.safe_load((champ / "champion.yaml").read_text())
+    assert manifest["backend"] == "encoder" and "model.safetensors" in manifest["files"]
+    assert not [p for p in champ.iterdir() if p.suffix in (".bin", ".pt", ".pkl")]
+    out = tmp_path / "o.json"
+    res = run_subprocess("filter", EXAMPLES / "ansible" / "glitch.csv", "--source-root", EXAMPLES / "ansible",
+                         "--model", champ, "--format", "json", "-o", out)
+    assert res.returncode == 0, res.stderr
+    scored = [r for r in json.loads(out.read_text()) if r["score"] is not None]
+    assert scored and all(0.0 <= r["score"] <= 1.0 for r in scored)
+    # Tampered weights are refused.
+    with open(champ / "model.safetensors", "r+b") as fh:
+        fh.seek(-4, 2)
+        fh.write(b"\x00\x00\x00\x01")
+    res = run_subprocess("filter", EXAMPLES / "ansible" / "glitch.csv", "--model", champ)
+    assert res.returncode == 2 and "model.safetensors: sha256 mismatch" in res.stderr
+
+
+def test_slurm_executor_writes_a_job_array(tmp_path):
+    train, val = subset(tmp_path, 40, 20)
+    sweep = {"name": "s", "base": {"backend": "features", "train": str(train), "val": str(val)},
+             "grid": {"params.C": [0.3, 1.0], "seed": [1, 2]},
+             "slurm": {"partition": "gpu", "time": "01:00:00", "mem": "16G", "gpus": 1, "extra": ["--qos=normal"]}}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(sweep))
+    res = run_subprocess("sweep", "--config", tmp_path / "s.yaml", "--run-dir", tmp_path / "run", "--executor", "slurm")
+    assert res.returncode == 0, res.stderr
+    script = (tmp_path / "run" / "slurm" / "array.sbatch").read_text()
+    for line in ("#SBATCH --array=0-3", "#SBATCH --partition=gpu", "#SBATCH --time=01:00:00", "#SBATCH --mem=16G",
+                 "#SBATCH --gpus-per-task=1", "#SBATCH --qos=normal", "-m iacfilter train --config"):
+        assert line in script
+    assert len((tmp_path / "run" / "slurm" / "trials.txt").read_text().splitlines()) == 4
+
+
+def test_default_model_ships_offline_and_meets_the_bars(tmp_path):
+    res = run_subprocess("eval", DATA / "val.jsonl", "--json", "--plot", tmp_path / "plots")
+    assert res.returncode == 0, res.stderr
+    result = json.loads(res.stdout)
+    for key in ("precision", "recall", "f1", "fp_removed", "tp_kept", "per_tech", "per_smell", "confusion"):
+        assert key in result
+    assert result["f1"] >= 0.82 and result["recall"] >= 0.85
+    assert set(result["per_tech"]) == {"ansible", "chef", "puppet"}
+    for png in ("pr_curve.png", "threshold_sweep.png"):
+        assert (tmp_path / "plots" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_default_model_is_used_without_model_flag_and_passes_unseen_smells(tmp_path):
+    out = tmp_path / "o.json"
+    res = run_subprocess("filter", EXAMPLES / "chef" / "glitch.csv", "--source-root", EXAMPLES / "chef",
+                         "--format", "json", "-o", out)
+    assert res.returncode == 0, res.stderr
+    records = json.loads(out.read_text())
+    unseen = [r for r in records if r["smell"] == "no_integrity_check"]
+    assert unseen and all(r["verdict"] == "not-scored" and r["score"] is None for r in unseen)
+    assert all(r["model"] == "features-default" for r in records if r["score"] is not None)
+
+
+def test_default_champion_copy_with_a_changed_file_is_refused(tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(default_model(), copy)
+    (copy / "features.json").write_text('{"version": 1, "bits": 16}\n')
+    res = run_subprocess("eval", DATA / "val.jsonl", "--model", copy)
+    assert res.returncode == 2 and "features.json: sha256 mismatch" in res.stderr
