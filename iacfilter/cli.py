@@ -83,6 +83,9 @@ FILTER_OPTIONS = {
         "--batch-size", type=click.IntRange(1, 4096), default=64, show_default=True,
         help="Snippets scored per model call."),
     "quiet": click.option("-q", "--quiet", is_flag=True, help="No summary on stderr."),
+    "fail_on_findings": click.option(
+        "--fail-on-findings", is_flag=True,
+        help="Exit with code 1 when any finding is still reported after filtering (for pre-commit and CI gates)."),
 }
 
 
@@ -103,7 +106,8 @@ def _warn(message: str) -> None:
 
 
 def run_filter(runs: list[ScanRun], *, source_root, tech, output, mode, model_dir, threshold, fmt, batch_size,
-               quiet) -> None:
+               quiet, fail_on_findings=False) -> int:
+    """Score, decide, write; return the number of findings still reported."""
     findings = [f for run in runs for f in run.findings]
     rules = load_rules_map()
     techs = plugins.technologies()
@@ -132,6 +136,10 @@ def run_filter(runs: list[ScanRun], *, source_root, tech, output, mode, model_di
     write_atomically(output, text)
     if not quiet:
         click.echo(summary(findings, verdicts, model.id, model.threshold), err=True)
+    reported = sum(1 for v in verdicts if not v.filtered)
+    if fail_on_findings and reported:
+        click.get_current_context().exit(1)
+    return reported
 
 
 @cli.command("filter")
@@ -182,9 +190,9 @@ def scan_cmd(path, tech, glitch, jobs, file_timeout, **options):
     reader = plugins.readers()["glitch-csv"]
     runs = reader.read(f"glitch-{tech}.csv", outcome.csv_text)
     source_root = root if root.is_dir() else root.parent
-    run_filter(runs, source_root=source_root, tech=tech, **options)
     if not options["quiet"]:
         click.echo(f"iacfilter: GLITCH scanned {len(files) - len(outcome.not_scanned)} of {len(files)} files", err=True)
+    run_filter(runs, source_root=source_root, tech=tech, **options)
 
 
 @cli.command("rules")

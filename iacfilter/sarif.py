@@ -23,7 +23,6 @@ from .registry import ScanRun
 from .rules import Rule, RulesMap
 
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-INFO_URI = "https://github.com/iacfilter/iacfilter"
 GITHUB_MAX_RESULTS_PER_RUN = 25_000
 GITHUB_MAX_GZIP_BYTES = 10 * 1024 * 1024
 MODES = ("annotate", "drop")
@@ -124,7 +123,7 @@ def _converted_run(run: ScanRun, verdicts: Sequence[Verdict], rules: RulesMap, m
     return {
         "tool": {"driver": driver},
         "conversion": {
-            "tool": {"driver": {"name": "iacfilter", "version": __version__, "informationUri": INFO_URI}},
+            "tool": {"driver": {"name": "iacfilter", "version": __version__}},
             "invocation": {"executionSuccessful": True},
             "analysisToolLogFiles": [{"uri": quote(run.origin.replace("\\", "/"))}],
         },

@@ -164,3 +164,18 @@ def test_github_result_limit_is_a_clear_error_in_drop_mode(run_cli, champion, tm
     assert res.exit_code == 2 and "GitHub code scanning accepts at most 3" in res.stderr and not out.exists()
     res = run_cli(*args)  # annotate: the audit copy is written, with a warning
     assert res.exit_code == 0 and "would reject" in res.stderr and out.exists()
+
+
+def test_fail_on_findings_exit_code(run_cli, tmp_path):
+    champion = make_champion(tmp_path / "c", keywords={"markers": {}, "default": 0.0})
+    args = ("filter", EXAMPLES / "chef" / "glitch.csv", "--source-root", EXAMPLES / "chef", "--model", champion,
+            "-o", tmp_path / "o.sarif", "--fail-on-findings")
+    assert run_cli(*args).exit_code == 1  # not-scored smells are still reported
+    only_scored = make_champion(tmp_path / "d", smells=("hard_coded_secret",), techs=("ansible",),
+                                keywords={"markers": {}, "default": 0.0})
+    csv = tmp_path / "g.csv"
+    csv.write_text("PATH,LINE,ERROR\na.yml,1,sec_hard_pass\n")
+    (tmp_path / "a.yml").write_text("password: x\n")
+    res = run_cli("filter", csv, "--source-root", tmp_path, "--model", only_scored, "-o", tmp_path / "o.sarif",
+                  "--fail-on-findings")
+    assert res.exit_code == 0  # everything filtered: nothing left to fix
