@@ -1,8 +1,13 @@
-"""Write output atomically: a temp file beside the target, then rename. No partial file is ever left."""
+"""Write output atomically: a temp file beside the target, then rename. No partial file is ever left.
+
+A target that exists and is not a regular file (``/dev/null``, ``/dev/stdout``, a FIFO) is written to
+directly: renaming over it would replace the device with a plain file.
+"""
 
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -20,8 +25,14 @@ def write_atomically(path: str, text: str) -> None:
         raise IacfilterError(path, "output path is a directory")
     if not target.parent.is_dir():
         raise IacfilterError(path, "output directory does not exist")
+    if target.exists() and not target.is_file():
+        with open(target, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        return
+    existing = target.stat().st_mode if target.exists() else None
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, stat.S_IMODE(existing) if existing is not None else 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
             fh.flush()
@@ -30,3 +41,9 @@ def write_atomically(path: str, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -179,3 +179,20 @@ def test_fail_on_findings_exit_code(run_cli, tmp_path):
     res = run_cli("filter", csv, "--source-root", tmp_path, "--model", only_scored, "-o", tmp_path / "o.sarif",
                   "--fail-on-findings")
     assert res.exit_code == 0  # everything filtered: nothing left to fix
+
+
+def test_output_to_a_device_writes_through_and_files_get_normal_permissions(run_cli, champion, tmp_path):
+    import os
+    import stat
+
+    args = ("filter", EXAMPLES / "chef" / "glitch.csv", "--source-root", EXAMPLES / "chef", "--model", champion)
+    assert run_cli(*args, "-o", os.devnull).exit_code == 0
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)  # not replaced by a regular file
+    out = tmp_path / "o.sarif"
+    assert run_cli(*args, "-o", out).exit_code == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~mask
+    out.chmod(0o640)
+    assert run_cli(*args, "-o", out).exit_code == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640  # an existing file keeps its mode
