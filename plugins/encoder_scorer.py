@@ -90,6 +90,8 @@ def train(params: dict, train_set, val_set, out_dir: Path, seed: int, log=print)
 
     set_seed(seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
+    if params.get("threads"):  # fixed CPU threads: the same numbers wherever the trial runs
+        torch.set_num_threads(int(params["threads"]))
     device = _device()
     base = resolve_base(str(params["model"]))
     max_length = int(params.get("max_length", 256))

@@ -49,8 +49,22 @@ def run_cli():
     return run
 
 
-def run_subprocess(*args, cwd=None):
+def run_subprocess(*args, cwd=None, env=None):
     """The CLI in a fresh process (with the test scorer registered), to see exactly what a user sees."""
     code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import keyword_scorer; "
             "keyword_scorer.install(); from iacfilter.cli import main; sys.argv[0] = 'iacfilter'; main()")
-    return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, cwd=cwd)
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, cwd=cwd,
+                          env=env)
+
+
+def data_subset(tmp_path: Path, n_train: int, n_val: int) -> tuple[Path, Path]:
+    """Small stratified slices of the real data, so the tests train in seconds."""
+    out = []
+    for name, n in (("train", n_train), ("val", n_val)):
+        rows = (SHARED / "data" / "glitch-findings" / f"{name}.jsonl").read_text().splitlines()
+        tp = [r for r in rows if '"label": "TP"' in r][: n // 2]
+        fp = [r for r in rows if '"label": "FP"' in r][: n - len(tp)]
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("\n".join(tp + fp) + "\n")
+        out.append(path)
+    return out[0], out[1]

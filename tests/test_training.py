@@ -4,25 +4,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import EXAMPLES, SHARED, run_subprocess
+from conftest import EXAMPLES, SHARED, data_subset, run_subprocess
 
 from iacfilter.cli import default_model
 from iacfilter.dataset import load_dataset, split_context
 
 DATA = SHARED / "data" / "glitch-findings"
-
-
-def subset(tmp_path: Path, n_train: int, n_val: int) -> tuple[Path, Path]:
-    """Small stratified slices of the real data, so the tests train in seconds."""
-    out = []
-    for name, n in (("train", n_train), ("val", n_val)):
-        rows = (DATA / f"{name}.jsonl").read_text().splitlines()
-        tp = [r for r in rows if '"label": "TP"' in r][: n // 2]
-        fp = [r for r in rows if '"label": "FP"' in r][: n - len(tp)]
-        path = tmp_path / f"{name}.jsonl"
-        path.write_text("\n".join(tp + fp) + "\n")
-        out.append(path)
-    return out[0], out[1]
 
 
 def test_context_field_becomes_the_filters_window():
@@ -34,7 +21,7 @@ def test_context_field_becomes_the_filters_window():
 
 
 def test_features_pipeline_round_trip(tmp_path):
-    train, val = subset(tmp_path, 200, 80)
+    train, val = data_subset(tmp_path, 200, 80)
     sweep = {"name": "t", "base": {"name": "feat", "backend": "features", "train": str(train), "val": str(val),
                                    "params": {"bits": 12}},
              "grid": {"params.C": [0.3, 1.0], "seed": [1, 2, 3]}}
@@ -71,7 +58,7 @@ def test_encoder_pipeline_round_trip_with_a_tiny_model(tmp_path):
     pytest.importorskip("transformers")
     from tiny_encoder import build_tiny_encoder
 
-    train, val = subset(tmp_path, 96, 48)
+    train, val = data_subset(tmp_path, 96, 48)
     texts = [e.snippet.text for e in load_dataset(train)]
     base = build_tiny_encoder(tmp_path / "tiny", texts)
     sweep = {"name": "enc", "base": {"name": "tiny", "backend": "encoder", "train": str(train), "val": str(val),
@@ -102,19 +89,21 @@ def test_encoder_pipeline_round_trip_with_a_tiny_model(tmp_path):
     assert res.returncode == 2 and "model.safetensors: sha256 mismatch" in res.stderr
 
 
-def test_slurm_executor_writes_a_job_array(tmp_path):
-    train, val = subset(tmp_path, 40, 20)
-    sweep = {"name": "s", "base": {"backend": "features", "train": str(train), "val": str(val)},
-             "grid": {"params.C": [0.3, 1.0], "seed": [1, 2]},
-             "slurm": {"partition": "gpu", "time": "01:00:00", "mem": "16G", "gpus": 1, "extra": ["--qos=normal"]}}
-    (tmp_path / "s.yaml").write_text(yaml.safe_dump(sweep))
-    res = run_subprocess("sweep", "--config", tmp_path / "s.yaml", "--run-dir", tmp_path / "run", "--executor", "slurm")
-    assert res.returncode == 0, res.stderr
-    script = (tmp_path / "run" / "slurm" / "array.sbatch").read_text()
-    for line in ("#SBATCH --array=0-3", "#SBATCH --partition=gpu", "#SBATCH --time=01:00:00", "#SBATCH --mem=16G",
-                 "#SBATCH --gpus-per-task=1", "#SBATCH --qos=normal", "-m iacfilter train --config"):
+def test_slurm_script_has_the_options_and_one_trial_per_task(tmp_path):
+    from iacfilter_training.slurm import write_script
+
+    trials = [tmp_path / "trials" / f"t{i}" for i in range(3)]
+    options = {"partition": "gpu", "time": "01:00:00", "mem": "16G", "cpus_per_task": 4, "gpus": 2,
+               "extra": ["--qos=normal"]}
+    script = write_script(tmp_path, trials, options, 0).read_text()
+    for line in ("#SBATCH --array=0-2", "#SBATCH --partition=gpu", "#SBATCH --time=01:00:00", "#SBATCH --mem=16G",
+                 "#SBATCH --cpus-per-task=4", "#SBATCH --gpus-per-task=2", "#SBATCH --qos=normal",
+                 "-m torch.distributed.run --standalone --nproc_per_node=2 -m iacfilter train --config"):
         assert line in script
-    assert len((tmp_path / "run" / "slurm" / "trials.txt").read_text().splitlines()) == 4
+    listed = (tmp_path / "slurm" / "submit-0" / "trials.txt").read_text().splitlines()
+    assert listed == [str(t.resolve()) for t in trials]
+    single = write_script(tmp_path, trials[:1], {"gpus": 1}, 1).read_text()
+    assert "torch.distributed.run" not in single and "-m iacfilter train" in single
 
 
 def test_default_model_ships_offline_and_meets_the_bars(tmp_path):

@@ -22,6 +22,25 @@ def train_cmd(config_path, out_dir):
     run_trial(load_config(config_path), out_dir, log=lambda msg: click.echo(msg, err=True))
 
 
+SLURM_OPTIONS = [
+    click.option("--partition", default=None, help="SLURM partition (overrides the sweep config's slurm block)."),
+    click.option("--time", "time_limit", default=None, metavar="T", help="SLURM time limit per task, e.g. 02:00:00."),
+    click.option("--mem", default=None, help="SLURM memory per task, e.g. 16G."),
+    click.option("--cpus-per-task", type=int, default=None),
+    click.option("--gpus", type=int, default=None, help="GPUs per task; more than 1 runs the trial through torchrun."),
+    click.option("--sbatch", "sbatch_extra", multiple=True, metavar="LINE",
+                 help="Extra #SBATCH line, e.g. --sbatch=--qos=high (repeatable)."),
+    click.option("--no-wait", is_flag=True, help="Submit and return; check later with 'iacfilter sweep status RUN_DIR'."),
+    click.option("--poll", type=click.FloatRange(0.1), default=10.0, show_default=True, help="Seconds between queue checks."),
+]
+
+
+def slurm_options(f):
+    for option in reversed(SLURM_OPTIONS):
+        f = option(f)
+    return f
+
+
 @click.group("sweep", invoke_without_command=True)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Sweep config (YAML).")
 @click.option("--run-dir", type=click.Path(file_okay=False), default=None,
@@ -30,47 +49,101 @@ def train_cmd(config_path, out_dir):
 @click.option("--jobs", type=click.IntRange(1, 256), default=1, show_default=True, help="Local trials at once.")
 @click.option("--only", default=None, metavar="NAMES",
               help="Comma-separated candidate names to run (e.g. the ones that work offline).")
+@slurm_options
 @click.pass_context
-def sweep_cmd(ctx, config_path, run_dir, executor, jobs, only):
-    """Expand a sweep grid into trials and run them (local) or write a SLURM job array (slurm)."""
+def sweep_cmd(ctx, config_path, run_dir, executor, jobs, only, partition, time_limit, mem, cpus_per_task, gpus,
+              sbatch_extra, no_wait, poll):
+    """Expand a sweep grid into trials and run them: here (local) or as a SLURM job array (slurm).
+
+    Finished trials (with metrics.json) are never rerun. A failed trial is reported by name and can be rerun
+    alone with 'iacfilter sweep resume RUN_DIR'.
+    """
     if ctx.invoked_subcommand is not None:
         return
     if not config_path:
         raise click.UsageError("give --config SWEEP.yaml (or a subcommand)")
-    from .sweep import prepare, run_local, summarise, collect, write_slurm_script
-    from .trial import load_config
+    from .sweep import prepare
+    from .trial import load_config, write_json_atomically
 
     sweep = load_config(config_path)
     run = Path(run_dir or Path("runs") / str(sweep.get("name", Path(config_path).stem)))
     trials = prepare(sweep, run, config_path, only=set(only.split(",")) if only else None)
-    if executor == "slurm":
-        script = write_slurm_script(run, trials, sweep.get("slurm") or {})
-        click.echo(f"wrote {script}: submit it with 'sbatch {script}', then 'iacfilter sweep status {run}'")
-        return
+    slurm = {**(sweep.get("slurm") or {})}
+    overrides = {"partition": partition, "time": time_limit, "mem": mem, "cpus_per_task": cpus_per_task, "gpus": gpus}
+    slurm.update({k: v for k, v in overrides.items() if v is not None})
+    if sbatch_extra:
+        slurm["extra"] = list(slurm.get("extra") or []) + list(sbatch_extra)
+    write_json_atomically(run / "run.json", {"executor": executor, "slurm": slurm, "jobs": jobs,
+                                             "trials": [t.name for t in trials]})
+    _execute(run, trials, no_wait=no_wait, poll=poll)
+
+
+def _execute(run: Path, trials: list[Path], *, no_wait: bool, poll: float, jobs: int | None = None) -> None:
     from iacfilter.cli import progress
 
-    with progress(len(trials), "trials") as bar:
-        failures = run_local(trials, jobs, progress=bar.update)
+    from .sweep import collect, finished, run_local, summarise
+
+    settings = json.loads((run / "run.json").read_text())
+    if settings["executor"] == "slurm":
+        from . import slurm
+
+        active = {s.trial for s in slurm.states(run) if s.state == "queued"}
+        record = slurm.submit(run, [t for t in trials if t.name not in active], settings["slurm"])
+        if record:
+            click.echo(f"submitted job array {record['job_id']} ({len(record['trials'])} trial(s)) from {run}", err=True)
+        if no_wait:
+            click.echo(f"check with: iacfilter sweep status {run}", err=True)
+            return
+        with progress(len(trials), "trials") as bar:
+            slurm.wait(run, poll, progress=bar.update)
+        failures = [(s.trial, s.detail) for s in slurm.states(run) if s.state != "finished" and s.trial in {t.name for t in trials}]
+    else:
+        with progress(len(trials), "trials") as bar:
+            failures = [(t.name, why) for t, why in run_local(trials, jobs or settings.get("jobs", 1), progress=bar.update)]
+        failures += [(t.name, "not finished") for t in trials if not finished(t) and t.name not in {n for n, _ in failures}]
     _print_summary(summarise(collect(run)))
-    for tdir, why in failures:
-        click.echo(f"iacfilter: trial failed: {tdir.name}: {why} (log: {tdir / 'train.log'})", err=True)
+    for name, why in failures:
+        click.echo(f"iacfilter: trial failed: {name}: {why}", err=True)
     if failures:
-        raise IacfilterError(str(run), f"{len(failures)} of {len(trials)} trial(s) failed")
+        raise IacfilterError(str(run), f"{len(failures)} of {len(trials)} trial(s) did not finish; "
+                                       f"rerun them alone with 'iacfilter sweep resume {run}'")
 
 
 @sweep_cmd.command("status")
 @click.argument("run_dir", type=click.Path(file_okay=False, exists=True))
 def sweep_status(run_dir):
-    """Finished and pending trials of a sweep, with the summary so far."""
+    """Each trial's state (finished, queued, failed and why), and the summary so far."""
     from .sweep import collect, finished, summarise
 
-    trials = sorted(Path(run_dir, "trials").glob("*/config.yaml"))
-    done = [t.parent for t in trials if finished(t.parent)]
-    click.echo(f"{len(done)} of {len(trials)} trials finished")
-    for t in trials:
-        if not finished(t.parent):
-            click.echo(f"  pending: {t.parent.name}")
-    _print_summary(summarise(collect(Path(run_dir))))
+    run = Path(run_dir)
+    settings = json.loads((run / "run.json").read_text()) if (run / "run.json").is_file() else {"executor": "local"}
+    if settings["executor"] == "slurm":
+        from .slurm import states
+
+        rows = [(s.trial, s.state, s.detail) for s in states(run)]
+    else:
+        rows = [(t.parent.name, "finished" if finished(t.parent) else "pending", "")
+                for t in sorted(run.glob("trials/*/config.yaml"))]
+    counts = {state: sum(1 for _, st, _ in rows if st == state) for state in sorted({st for _, st, _ in rows})}
+    click.echo(f"{len(rows)} trials: " + ", ".join(f"{n} {state}" for state, n in counts.items()))
+    for name, state, detail in rows:
+        if state != "finished":
+            click.echo(f"  {state}: {name}" + (f" ({detail})" if detail else ""))
+    _print_summary(summarise(collect(run)))
+
+
+@sweep_cmd.command("resume")
+@click.argument("run_dir", type=click.Path(file_okay=False, exists=True))
+@click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Local trials at once (local runs).")
+@click.option("--no-wait", is_flag=True, help="Submit and return (SLURM runs).")
+@click.option("--poll", type=click.FloatRange(0.1), default=10.0, show_default=True)
+def sweep_resume(run_dir, jobs, no_wait, poll):
+    """Rerun only the trials of a sweep that did not finish, with the executor it was started with."""
+    run = Path(run_dir)
+    if not (run / "run.json").is_file():
+        raise IacfilterError(run_dir, "not a sweep run directory (no run.json)")
+    names = json.loads((run / "run.json").read_text())["trials"]
+    _execute(run, [run / "trials" / n for n in names], no_wait=no_wait, poll=poll, jobs=jobs)
 
 
 def _print_summary(rows):
@@ -123,7 +196,9 @@ def champion_build(ctx, config_path, run_dir, out_dir, name, jobs):
 
     sweep = load_config(config_path)
     run = run_dir or str(Path("runs") / str(sweep.get("name", Path(config_path).stem)))
-    ctx.invoke(sweep_cmd, config_path=config_path, run_dir=run, executor="local", jobs=jobs, only=None)
+    ctx.invoke(sweep_cmd, config_path=config_path, run_dir=run, executor="local", jobs=jobs, only=None,
+               partition=None, time_limit=None, mem=None, cpus_per_task=None, gpus=None, sbatch_extra=(),
+               no_wait=False, poll=10.0)
     ctx.invoke(champion_select, run_dir=run)
     ctx.invoke(champion_freeze, run_dir=run, out_dir=out_dir, name=name)
 

@@ -13,7 +13,6 @@ import hashlib
 import itertools
 import json
 import re
-import shlex
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -115,29 +114,6 @@ def run_local(trial_dirs: list[Path], jobs: int, progress: Callable[[int], None]
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         failures = [(t, why) for t, why in pool.map(one, pending) if why]
     return failures
-
-
-def write_slurm_script(run_dir: Path, trial_dirs: list[Path], slurm: dict) -> Path:
-    """A job array with one ``iacfilter train`` trial per task; submit it with ``sbatch``."""
-    pending = [t for t in trial_dirs if not finished(t)]
-    out = run_dir / "slurm"
-    out.mkdir(exist_ok=True)
-    (out / "trials.txt").write_text("".join(f"{t.resolve()}\n" for t in pending), encoding="utf-8")
-    lines = ["#!/bin/bash", f"#SBATCH --job-name={slurm.get('job_name', 'iacfilter-sweep')}",
-             f"#SBATCH --array=0-{max(len(pending) - 1, 0)}", f"#SBATCH --output={out.resolve()}/%A_%a.log"]
-    for key in ("partition", "time", "mem", "cpus-per-task"):
-        if slurm.get(key.replace("-", "_")) is not None:
-            lines.append(f"#SBATCH --{key}={slurm[key.replace('-', '_')]}")
-    if slurm.get("gpus"):
-        lines.append(f"#SBATCH --gpus-per-task={slurm['gpus']}")
-    lines += [f"#SBATCH {extra}" for extra in slurm.get("extra", [])]
-    python = shlex.quote(sys.executable)
-    lines += ["set -euo pipefail",
-              f'TRIAL=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" {shlex.quote(str((out / "trials.txt").resolve()))})',
-              f'exec {python} -m iacfilter train --config "$TRIAL/config.yaml" --out "$TRIAL"', ""]
-    script = out / "array.sbatch"
-    script.write_text("\n".join(lines), encoding="utf-8")
-    return script
 
 
 def collect(run_dir: Path) -> list[dict]:
