@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
-import math
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -72,30 +72,39 @@ def load(champion) -> EncoderScorer:
 
 
 def _best_f1(labels: list[int], scores: list[float]) -> float:
-    best = 0.0
-    for i in range(41):
-        t = 0.30 + i * 0.01
-        tp = sum(1 for y, p in zip(labels, scores) if y and p >= t)
-        fp = sum(1 for y, p in zip(labels, scores) if not y and p >= t)
-        fn = sum(1 for y, p in zip(labels, scores) if y and p < t)
-        if tp:
-            best = max(best, 2 * tp / (2 * tp + fp + fn))
-    return best
+    """Validation F1 at the best threshold of the pipeline's sweep (what early stopping watches)."""
+    from iacfilter_training.metrics import best_threshold, threshold_sweep, thresholds
+
+    return best_threshold(threshold_sweep(labels, scores, thresholds()))["f1"]
+
+
+def distributed() -> tuple[int, int, int]:
+    """(world size, rank, local rank) as torchrun / accelerate launch set them; (1, 0, 0) otherwise."""
+    return (int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0")),
+            int(os.environ.get("LOCAL_RANK", "0")))
 
 
 def train(params: dict, train_set, val_set, out_dir: Path, seed: int, log=print) -> list[float]:
+    """Fine-tune; with WORLD_SIZE > 1 (torchrun), data-parallel: rank 0 evaluates, saves and decides to stop."""
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
     from transformers import set_seed
 
+    world, rank, local_rank = distributed()
     set_seed(seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
     if params.get("threads"):  # fixed CPU threads: the same numbers wherever the trial runs
         torch.set_num_threads(int(params["threads"]))
-    device = _device()
+    device = _device() if world == 1 or not torch.cuda.is_available() else torch.device(f"cuda:{local_rank}")
+    if world > 1:
+        import torch.distributed as dist
+
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     base = resolve_base(str(params["model"]))
     max_length = int(params.get("max_length", 256))
-    batch_size = int(params.get("batch_size", 16))
+    batch_size = int(params.get("batch_size", 16))  # per process
     epochs = int(params.get("epochs", 5))
     stopping = params.get("early_stopping") or {}
     patience, min_delta = int(stopping.get("patience", 2)), float(stopping.get("min_delta", 0.0))
@@ -104,6 +113,9 @@ def train(params: dict, train_set, val_set, out_dir: Path, seed: int, log=print)
     use_amp = device.type == "cuda"
     if use_amp and params.get("gradient_checkpointing", True) and model.supports_gradient_checkpointing:
         model.gradient_checkpointing_enable()
+    trained = model
+    if world > 1:
+        trained = torch.nn.parallel.DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda" else None)
     texts = [e.snippet.text for e in train_set]
     labels = torch.tensor([e.label for e in train_set])
     positives = float(labels.sum())
@@ -113,23 +125,25 @@ def train(params: dict, train_set, val_set, out_dir: Path, seed: int, log=print)
     loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
     optimizer = torch.optim.AdamW(model.parameters(), lr=float(params.get("learning_rate", 3e-5)),
                                   weight_decay=float(params.get("weight_decay", 0.01)))
-    steps = epochs * math.ceil(len(texts) / batch_size)
+    global_batch = batch_size * world
+    # Every process takes its share of each global batch; a last batch too small to share is dropped.
+    batch_starts = [s for s in range(0, len(texts), global_batch) if len(texts) - s >= world]
+    steps = epochs * len(batch_starts)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(float(params.get("warmup", 0.1)) * steps), steps)
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)  # same order on every rank
     val_texts, val_labels = [e.snippet.text for e in val_set], [e.label for e in val_set]
     best_f1, best_scores, waited = -1.0, [], 0
     for epoch in range(1, epochs + 1):
-        model.train()
+        trained.train()
         order = torch.randperm(len(texts), generator=generator).tolist()
         total = 0.0
-        batches = range(0, len(order), batch_size)
-        for step, start in enumerate(batches, 1):
-            idx = order[start : start + batch_size]
+        for step, start in enumerate(batch_starts, 1):
+            idx = order[start : start + global_batch][rank::world]
             enc = tokenizer([texts[i] for i in idx], truncation=True, max_length=max_length, padding=True,
                             return_tensors="pt").to(device)
             with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
-                loss = loss_fn(model(**enc).logits.float(), labels[idx].to(device))
+                loss = loss_fn(trained(**enc).logits.float(), labels[idx].to(device))
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.unscale_(optimizer)
@@ -138,22 +152,33 @@ def train(params: dict, train_set, val_set, out_dir: Path, seed: int, log=print)
             scaler.update()
             scheduler.step()
             total += float(loss.detach())
-            if sys.stderr.isatty():
-                print(f"\repoch {epoch}/{epochs} step {step}/{len(batches)} loss {total / step:.4f}", end="", file=sys.stderr)
-        scores = predict(model, tokenizer, val_texts, max_length, device)
-        f1 = _best_f1(val_labels, scores)
-        log(f"encoder: epoch {epoch}: train loss {total / len(batches):.4f}, val F1 {f1:.4f}")
-        if f1 > best_f1 + min_delta or not best_scores:
-            best_f1, best_scores, waited = f1, scores, 0
-            model.save_pretrained(out_dir, safe_serialization=True)
-            tokenizer.save_pretrained(out_dir)
-            (out_dir / CONFIG).write_text(json.dumps({"max_length": max_length, "base": str(params["model"]),
-                                                      "epoch": epoch}, indent=2) + "\n")
-        else:
-            waited += 1
-            if waited >= patience:
-                log(f"encoder: early stop after epoch {epoch} (best val F1 {best_f1:.4f})")
-                break
+            if rank == 0 and sys.stderr.isatty():
+                print(f"\repoch {epoch}/{epochs} step {step}/{len(batch_starts)} loss {total / step:.4f}", end="", file=sys.stderr)
+        stop = False
+        if rank == 0:
+            scores = predict(model, tokenizer, val_texts, max_length, device)
+            f1 = _best_f1(val_labels, scores)
+            log(f"encoder: epoch {epoch}: train loss {total / max(len(batch_starts), 1):.4f}, val F1 {f1:.4f}"
+                + (f" ({world} processes)" if world > 1 else ""))
+            if f1 > best_f1 + min_delta or not best_scores:
+                best_f1, best_scores, waited = f1, scores, 0
+                model.save_pretrained(out_dir, safe_serialization=True)
+                tokenizer.save_pretrained(out_dir)
+                (out_dir / CONFIG).write_text(json.dumps({"max_length": max_length, "base": str(params["model"]),
+                                                          "epoch": epoch}, indent=2) + "\n")
+            else:
+                waited += 1
+                stop = waited >= patience
+                if stop:
+                    log(f"encoder: early stop after epoch {epoch} (best val F1 {best_f1:.4f})")
+        if world > 1:
+            flag = [stop]
+            dist.broadcast_object_list(flag, src=0)
+            stop = flag[0]
+        if stop:
+            break
+    if world > 1:
+        dist.destroy_process_group()
     return best_scores
 
 

@@ -135,3 +135,27 @@ def test_default_champion_copy_with_a_changed_file_is_refused(tmp_path):
     (copy / "features.json").write_text('{"version": 1, "bits": 16}\n')
     res = run_subprocess("eval", DATA / "val.jsonl", "--model", copy)
     assert res.returncode == 2 and "features.json: sha256 mismatch" in res.stderr
+
+
+def test_encoder_trains_data_parallel_under_torchrun(tmp_path):
+    """The multi-GPU path (torchrun, DistributedDataParallel) run on CPU with two gloo processes."""
+    pytest.importorskip("torch")
+    import subprocess
+    import sys
+
+    from tiny_encoder import build_tiny_encoder
+
+    train, val = data_subset(tmp_path, 64, 32)
+    base = build_tiny_encoder(tmp_path / "tiny", [e.snippet.text for e in load_dataset(train)])
+    config = {"name": "ddp", "backend": "encoder", "train": str(train), "val": str(val), "seed": 1,
+              "params": {"model": str(base), "epochs": 2, "max_length": 48, "batch_size": 8, "threads": 1}}
+    (tmp_path / "trial.yaml").write_text(yaml.safe_dump(config))
+    out = tmp_path / "trial"
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                           "-m", "iacfilter", "train", "--config", str(tmp_path / "trial.yaml"), "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "(2 processes)" in proc.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["n_val"] == 32 and 0.0 <= metrics["val"]["f1"] <= 1.0
+    assert (out / "model" / "model.safetensors").is_file()

@@ -87,6 +87,8 @@ def run_trial(config: dict[str, Any], out_dir: str | Path, log: Callable[[str], 
     started = time.perf_counter()
     scores = [float(p) for p in backend.train(dict(config.get("params") or {}), train_set, val_set, model_dir, seed, log)]
     seconds = time.perf_counter() - started
+    if int(os.environ.get("RANK", "0")) != 0:  # data-parallel helper process: rank 0 writes the results
+        return {}
     labels = [e.label for e in val_set]
     grid = m.thresholds(**{**DEFAULT_THRESHOLDS, **(config.get("thresholds") or {})})
     sweep = m.threshold_sweep(labels, scores, grid)
