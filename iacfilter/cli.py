@@ -17,7 +17,7 @@ from .output import write_atomically
 from .registry import ScanRun
 from .report import as_json, as_table, columns, summary
 from .rules import load_rules_map
-from .sarif import MODES, build_log, check_github_limits, dumps, github_limit_error
+from .sarif import MODES, build_log, check_github_limits, dumps
 from .sources import SourceRoot
 
 
@@ -44,8 +44,7 @@ def cli():
 
 def progress(length: int, label: str, show: bool = True):
     """A progress bar on stderr when a person is watching; silent otherwise."""
-    visible = show and sys.stderr.isatty()
-    return click.progressbar(length=length, label=label, file=sys.stderr if visible else open(os.devnull, "w"))
+    return click.progressbar(length=length, label=label, file=sys.stderr, hidden=not (show and sys.stderr.isatty()))
 
 
 def default_model() -> Path:
@@ -126,7 +125,7 @@ def run_filter(runs: list[ScanRun], *, source_root, tech, output, mode, model_di
         text = dumps(log)
         problems = check_github_limits(log, text)
         if problems and drop:
-            raise github_limit_error(output, problems)
+            raise IacfilterError(output, "; ".join(problems) + " (split the input by technology or directory)")
         for problem in problems:
             _warn(f"GitHub code scanning would reject this file: {problem}")
     elif fmt == "json":

@@ -17,7 +17,6 @@ from typing import Any, Sequence
 from urllib.parse import quote
 
 from . import __version__
-from .errors import IacfilterError
 from .findings import Finding, Verdict
 from .registry import ScanRun
 from .rules import Rule, RulesMap
@@ -178,7 +177,3 @@ def check_github_limits(log: dict[str, Any], text: str) -> list[str]:
     if size > GITHUB_MAX_GZIP_BYTES:
         problems.append(f"gzipped size {size / 2**20:.1f} MiB exceeds GitHub's 10 MiB upload limit")
     return problems
-
-
-def github_limit_error(where: str, problems: list[str]) -> IacfilterError:
-    return IacfilterError(where, "; ".join(problems) + " (split the input by technology or directory)")
