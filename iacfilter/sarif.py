@@ -116,8 +116,9 @@ def _converted_run(run: ScanRun, verdicts: Sequence[Verdict], rules: RulesMap, m
         }
         results.append(_annotate(result, finding, verdict))
     ordered = sorted(descriptors)
+    index = {rule_id: i for i, rule_id in enumerate(ordered)}
     for result in results:
-        result["ruleIndex"] = ordered.index(result["ruleId"])
+        result["ruleIndex"] = index[result["ruleId"]]
     driver = {**run.driver, "rules": [descriptors[i] for i in ordered]}
     return {
         "tool": {"driver": driver},

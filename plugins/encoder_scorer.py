@@ -9,6 +9,7 @@ weights, early stopping on validation F1; mixed precision and gradient checkpoin
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -178,6 +179,11 @@ def train(params: dict, train_set, val_set, out_dir: Path, seed: int, log=print)
         if stop:
             break
     if world > 1:
+        # Free the DDP wrapper (its reducer holds the process group) while the group is alive, then tear down
+        # together: freeing it after destroy_process_group deadlocks in the gloo destructor.
+        del trained
+        gc.collect()
+        dist.barrier()
         dist.destroy_process_group()
     return best_scores
 

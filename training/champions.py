@@ -6,6 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
+import yaml
+
 from iacfilter.champion import write_manifest
 from iacfilter.errors import IacfilterError
 
@@ -38,8 +40,6 @@ def freeze(run_dir: Path, out_dir: Path, name: str | None = None) -> Path:
     if out_dir.exists():
         shutil.rmtree(out_dir)
     shutil.copytree(trial / "model", out_dir)
-    import yaml
-
     manifest = {
         "name": name or f"{metrics['name']}-s{metrics['seed']}",
         "backend": metrics["backend"],

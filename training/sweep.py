@@ -75,12 +75,11 @@ def prepare(sweep: dict, run_dir: Path, where: str, only: set[str] | None = None
     """Write the run directory: the sweep config and one folder per trial with its config."""
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "sweep.yaml").write_text(yaml.safe_dump(sweep, sort_keys=False), encoding="utf-8")
+    trials = [(tid, c) for tid, c in expand(sweep, where) if only is None or c.get("name") in only]
+    if not trials:
+        raise IacfilterError(where, f"no candidate named {', '.join(sorted(only or ()))}")
     dirs = []
-    if only is not None and not any(c.get("name") in only for _, c in expand(sweep, where)):
-        raise IacfilterError(where, f"no candidate named {', '.join(sorted(only))}")
-    for tid, config in expand(sweep, where):
-        if only is not None and config.get("name") not in only:
-            continue
+    for tid, config in trials:
         tdir = run_dir / "trials" / tid
         tdir.mkdir(parents=True, exist_ok=True)
         (tdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")

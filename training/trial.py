@@ -10,7 +10,6 @@ import json
 import os
 import random
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -20,6 +19,7 @@ import yaml
 from iacfilter import plugins
 from iacfilter.dataset import fingerprint, load_dataset
 from iacfilter.errors import IacfilterError
+from iacfilter.output import write_atomically
 
 from . import metrics as m
 
@@ -51,7 +51,6 @@ def check_trial_config(config: dict[str, Any], where: str) -> None:
 
 def seed_everything(seed: int) -> None:
     random.seed(seed)
-    os.environ["PYTHONHASHSEED"] = str(seed)
     try:
         import numpy as np
 
@@ -61,13 +60,7 @@ def seed_everything(seed: int) -> None:
 
 
 def write_json_atomically(path: Path, data: Any) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    write_atomically(str(path), json.dumps(data, indent=2) + "\n")
 
 
 def run_trial(config: dict[str, Any], out_dir: str | Path, log: Callable[[str], None] = print) -> dict[str, Any]:
@@ -76,18 +69,20 @@ def run_trial(config: dict[str, Any], out_dir: str | Path, log: Callable[[str], 
     check_trial_config(config, str(out))
     seed = int(config.get("seed", 0))
     seed_everything(seed)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    main_process = int(os.environ.get("RANK", "0")) == 0  # under torchrun only rank 0 touches the trial directory
+    model_dir = out / "model"
+    if main_process:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        if model_dir.exists():
+            shutil.rmtree(model_dir)
+        model_dir.mkdir()
     train_set, val_set = load_dataset(config["train"]), load_dataset(config["val"])
     backend = plugins.scorers()[config["backend"]]
-    model_dir = out / "model"
-    if model_dir.exists():
-        shutil.rmtree(model_dir)
-    model_dir.mkdir()
     started = time.perf_counter()
     scores = [float(p) for p in backend.train(dict(config.get("params") or {}), train_set, val_set, model_dir, seed, log)]
     seconds = time.perf_counter() - started
-    if int(os.environ.get("RANK", "0")) != 0:  # data-parallel helper process: rank 0 writes the results
+    if not main_process:
         return {}
     labels = [e.label for e in val_set]
     grid = m.thresholds(**{**DEFAULT_THRESHOLDS, **(config.get("thresholds") or {})})
