@@ -21,14 +21,25 @@ from .sarif import MODES, build_log, check_github_limits, dumps
 from .sources import SourceRoot
 
 
+EXTRAS = {"sklearn": "train", "scipy": "train", "matplotlib": "train", "torch": "encoder",
+          "transformers": "encoder", "tokenizers": "encoder"}
+
+
 class Cli(click.Group):
-    """Turns every IacfilterError into one line on stderr and exit code 2."""
+    """Turns every IacfilterError, and a missing optional package, into one line on stderr and exit code 2."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except IacfilterError as exc:
             click.echo(f"iacfilter: error: {exc}", err=True)
+            ctx.exit(2)
+        except ModuleNotFoundError as exc:
+            top = (exc.name or "").split(".")[0]
+            if top not in EXTRAS:
+                raise
+            click.echo(f"iacfilter: error: {ctx.invoked_subcommand}: needs the Python package {top!r}: "
+                       f"pip install 'iacfilter[{EXTRAS[top]}]'", err=True)
             ctx.exit(2)
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import EXAMPLES, SHARED, data_subset, run_subprocess
+from conftest import EXAMPLES, REPO, SHARED, data_subset, run_subprocess
 
 from iacfilter.cli import default_model
 from iacfilter.dataset import load_dataset, split_context
@@ -167,3 +167,18 @@ def test_encoder_trains_data_parallel_under_torchrun(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["n_val"] == 32 and 0.0 <= metrics["val"]["f1"] <= 1.0
     assert (out / "model" / "model.safetensors").is_file()
+
+
+def test_missing_optional_package_and_wrong_config_are_one_line_errors(tmp_path, monkeypatch):
+    import sys
+
+    from click.testing import CliRunner
+
+    from iacfilter.cli import cli
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if the 'train' extra were not installed
+    res = CliRunner().invoke(cli, ["eval", str(DATA / "val.jsonl"), "--plot", str(tmp_path / "p")])
+    assert res.exit_code == 2
+    assert "eval: needs the Python package 'matplotlib': pip install 'iacfilter[train]'" in res.stderr
+    res = CliRunner().invoke(cli, ["train", "--config", str(REPO / "training/configs/default.yaml"), "--out", str(tmp_path / "t")])
+    assert res.exit_code == 2 and "this is a sweep config" in res.stderr

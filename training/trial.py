@@ -39,6 +39,9 @@ def load_config(path: str | Path) -> dict[str, Any]:
 
 
 def check_trial_config(config: dict[str, Any], where: str) -> None:
+    if "backend" not in config and ("grid" in config or "base" in config or "candidates" in config):
+        raise IacfilterError(where, "this is a sweep config (base/grid/candidates): run it with 'iacfilter sweep "
+                                    "--config' (or 'iacfilter champion build --config')")
     for key in ("backend", "train", "val"):
         if key not in config:
             raise IacfilterError(where, f"trial config needs {key!r}")
