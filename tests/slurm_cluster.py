@@ -97,6 +97,9 @@ class Cluster:
 
     def stop(self) -> None:
         subprocess.run(["scancel", "--user=root"], capture_output=True, env=self.env)
+        deadline = time.monotonic() + 15  # let job steps report their end before the daemons go
+        while time.monotonic() < deadline and self._step_daemons():
+            time.sleep(0.2)
         for p in reversed(self.procs):
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGTERM)
@@ -106,3 +109,24 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
         self.procs.clear()
+        for pid in self._step_daemons():  # slurmstepd daemonizes: not in the daemons' process groups
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def _step_daemons(self) -> list[int]:
+        """slurmstepd processes of this cluster: they hold files under its base directory open."""
+        found = []
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                if (proc / "comm").read_text().strip() != "slurmstepd":
+                    continue
+                links = [os.readlink(fd) for fd in (proc / "fd").iterdir()]
+            except OSError:
+                continue
+            if any(link.startswith(str(self.base)) for link in links):
+                found.append(int(proc.name))
+        return found
