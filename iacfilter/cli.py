@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from . import __version__, plugins
-from .decide import classify, decide, load_model
+from .decide import classify, decide, load_model, technology
 from .errors import IacfilterError
 from .inputs import read_scanner_output
 from .output import write_atomically
@@ -185,14 +185,12 @@ def scan_cmd(path, tech, glitch, jobs, file_timeout, **options):
     """
     from .scan import files_to_scan, glitch_command, run_glitch
 
-    techs = plugins.technologies()
-    if tech not in techs:
-        raise IacfilterError(f"--tech {tech}", f"no such technology (known: {', '.join(sorted(techs))})")
+    suffixes = technology(plugins.technologies(), tech).suffixes
     command = glitch_command(glitch)
     root = Path(path)
-    files = files_to_scan(root, techs[tech].suffixes)
+    files = files_to_scan(root, suffixes)
     if not files:
-        raise IacfilterError(path, f"no {tech} files ({', '.join(techs[tech].suffixes)}) to scan")
+        raise IacfilterError(path, f"no {tech} files ({', '.join(suffixes)}) to scan")
     with progress(len(files), "GLITCH", show=not options["quiet"]) as bar:
         outcome = run_glitch(command, tech, root, files, jobs=jobs, timeout=file_timeout, progress=bar.update)
     for rel, problem in outcome.not_scanned:

@@ -37,24 +37,29 @@ def load_model(directory, threshold: float | None = None) -> Model:
         )
     try:
         scorer = backend.load(champion)
-    except IacfilterError:
+    except (IacfilterError, ModuleNotFoundError):  # the CLI names the extra that provides a missing package
         raise
     except Exception as exc:  # a backend's own failure: one line, not a traceback
         raise IacfilterError(str(directory), f"cannot load model: {type(exc).__name__}: {exc}") from None
     return Model(champion, scorer, champion.threshold if threshold is None else threshold)
 
 
+def technology(techs: dict[str, Technology], name: str) -> Technology:
+    """The technology a user named (``--tech``), or a one-line error listing the known ones."""
+    if name not in techs:
+        raise IacfilterError(f"--tech {name}", f"no such technology (known: {', '.join(sorted(techs))})")
+    return techs[name]
+
+
 def classify(findings: Sequence[Finding], rules: RulesMap, techs: dict[str, Technology], forced: str | None) -> None:
     """Set each finding's canonical smell (rules map) and technology (the plugin that owns it)."""
-    if forced is not None and forced not in techs:
-        raise IacfilterError(f"--tech {forced}", f"no such technology (known: {', '.join(sorted(techs))})")
+    if forced is not None:
+        technology(techs, forced)
+    owners = sorted(techs.items())
     for f in findings:
         rule = rules.lookup(f.tool, f.rule)
         f.smell = rule.smell if rule else None
-        if forced is not None:
-            f.tech = forced
-        else:
-            f.tech = next((name for name, t in sorted(techs.items()) if t.owns(f)), None)
+        f.tech = forced if forced is not None else next((name for name, t in owners if t.owns(f)), None)
 
 
 def decide(

@@ -127,8 +127,8 @@ class LinearFeatureModel:
 
     def score(self, snippets: Sequence[Snippet]) -> list[float]:
         indices, indptr = vectorise(snippets, self.bits)
-        sums = np.add.reduceat(np.append(self.weights[indices], 0.0), indptr[:-1]) if len(indices) else np.zeros(len(snippets))
-        sums = np.where(np.diff(indptr) > 0, sums, 0.0) + self.bias
+        rows = np.repeat(np.arange(len(snippets)), np.diff(indptr))
+        sums = np.bincount(rows, weights=self.weights[indices], minlength=len(snippets)) + self.bias
         return (1.0 / (1.0 + np.exp(-sums))).tolist()
 
 
@@ -162,11 +162,11 @@ def train(params: dict, train_set, val_set, out_dir, seed: int, log=print) -> li
                              max_iter=int(params.get("max_iter", 5000)), random_state=seed)
     clf.fit(matrix(train_set), labels)
     log(f"features: fitted {int((clf.coef_ != 0).sum())} non-zero weights over {len(train_set)} examples")
-    save_file({"weights": clf.coef_[0].astype(np.float32), "bias": clf.intercept_.astype(np.float32)},
-              str(out_dir / "model.safetensors"))
+    weights, bias = clf.coef_[0].astype(np.float32), clf.intercept_.astype(np.float32)
+    save_file({"weights": weights, "bias": bias}, str(out_dir / "model.safetensors"))
     (out_dir / "features.json").write_text(json.dumps({"version": VERSION, "bits": bits}, indent=2) + "\n")
-    model = LinearFeatureModel(clf.coef_[0].astype(np.float32).astype(np.float64), float(np.float32(clf.intercept_[0])), bits)
-    return model.score([e.snippet for e in val_set])
+    # Score validation with exactly what load() will read back.
+    return LinearFeatureModel(weights.astype(np.float64), float(bias[0]), bits).score([e.snippet for e in val_set])
 
 
 DEFAULT_CHAMPION = Path(__file__).parent / "champions" / "features-default"

@@ -180,5 +180,16 @@ def test_missing_optional_package_and_wrong_config_are_one_line_errors(tmp_path,
     res = CliRunner().invoke(cli, ["eval", str(DATA / "val.jsonl"), "--plot", str(tmp_path / "p")])
     assert res.exit_code == 2
     assert "eval: needs the Python package 'matplotlib': pip install 'iacfilter[train]'" in res.stderr
+    from iacfilter.champion import write_manifest
+
+    champ = tmp_path / "encoder-champion"
+    champ.mkdir()
+    (champ / "encoder.json").write_text('{"max_length": 64}')
+    write_manifest(champ, {"name": "enc", "backend": "encoder", "threshold": 0.5, "smells": ["use_of_http"],
+                           "technologies": ["chef"]})
+    monkeypatch.setitem(sys.modules, "torch", None)  # as if the 'encoder' extra were not installed
+    res = CliRunner().invoke(cli, ["filter", str(EXAMPLES / "chef" / "glitch.csv"), "--model", str(champ)])
+    assert res.exit_code == 2
+    assert "filter: needs the Python package 'torch': pip install 'iacfilter[encoder]'" in res.stderr
     res = CliRunner().invoke(cli, ["train", "--config", str(REPO / "training/configs/default.yaml"), "--out", str(tmp_path / "t")])
     assert res.exit_code == 2 and "this is a sweep config" in res.stderr

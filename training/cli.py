@@ -81,7 +81,7 @@ def sweep_cmd(ctx, config_path, run_dir, executor, jobs, only, partition, time_l
 def _execute(run: Path, trials: list[Path], *, no_wait: bool, poll: float, jobs: int | None = None) -> None:
     from iacfilter.cli import progress
 
-    from .sweep import collect, finished, run_local, summarise
+    from .sweep import collect, run_local, summarise
 
     settings = json.loads((run / "run.json").read_text())
     if settings["executor"] == "slurm":
@@ -96,11 +96,12 @@ def _execute(run: Path, trials: list[Path], *, no_wait: bool, poll: float, jobs:
             return
         with progress(len(trials), "trials") as bar:
             slurm.wait(run, poll, progress=bar.update)
-        failures = [(s.trial, s.detail) for s in slurm.states(run) if s.state != "finished" and s.trial in {t.name for t in trials}]
+        names = {t.name for t in trials}
+        failures = [(s.trial, s.detail) for s in slurm.states(run) if s.state != "finished" and s.trial in names]
     else:
+        # run_local reports every trial it ran that left no metrics.json
         with progress(len(trials), "trials") as bar:
             failures = [(t.name, why) for t, why in run_local(trials, jobs or settings.get("jobs", 1), progress=bar.update)]
-        failures += [(t.name, "not finished") for t in trials if not finished(t) and t.name not in {n for n, _ in failures}]
     _print_summary(summarise(collect(run)))
     for name, why in failures:
         click.echo(f"iacfilter: trial failed: {name}: {why}", err=True)

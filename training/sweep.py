@@ -97,7 +97,6 @@ def finished(trial_dir: Path) -> bool:
 
 def run_local(trial_dirs: list[Path], jobs: int, progress: Callable[[int], None] = lambda n: None) -> list[tuple[Path, str]]:
     """Run every unfinished trial as its own ``iacfilter train`` process; return the failures."""
-    failures: list[tuple[Path, str]] = []
 
     def one(tdir: Path):
         with open(tdir / "train.log", "w", encoding="utf-8") as log:
@@ -111,8 +110,7 @@ def run_local(trial_dirs: list[Path], jobs: int, progress: Callable[[int], None]
     pending = [t for t in trial_dirs if not finished(t)]
     progress(len(trial_dirs) - len(pending))
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        failures = [(t, why) for t, why in pool.map(one, pending) if why]
-    return failures
+        return [(t, why) for t, why in pool.map(one, pending) if why]
 
 
 def collect(run_dir: Path) -> list[dict]:

@@ -45,9 +45,10 @@ def check_trial_config(config: dict[str, Any], where: str) -> None:
     for key in ("backend", "train", "val"):
         if key not in config:
             raise IacfilterError(where, f"trial config needs {key!r}")
-    backend = plugins.scorers().get(config["backend"])
+    backends = plugins.scorers()
+    backend = backends.get(config["backend"])
     if backend is None:
-        raise IacfilterError(where, f"unknown backend {config['backend']!r} (loaded: {', '.join(sorted(plugins.scorers()))})")
+        raise IacfilterError(where, f"unknown backend {config['backend']!r} (loaded: {', '.join(sorted(backends))})")
     if backend.train is None:
         raise IacfilterError(where, f"backend {config['backend']!r} cannot be trained")
 
