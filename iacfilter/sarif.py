@@ -11,6 +11,7 @@ import copy
 import gzip
 import hashlib
 import json
+import re
 from collections import Counter
 from pathlib import Path, PurePosixPath
 from typing import Any, Sequence
@@ -56,6 +57,8 @@ def _unknown_descriptor(finding: Finding) -> dict[str, Any]:
 
 
 def artifact_uri(path: str) -> dict[str, str]:
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+://", path):  # already a URI (a web finding's URL): kept as it is
+        return {"uri": path}
     posix = path.replace("\\", "/")
     if PurePosixPath(posix).is_absolute():
         return {"uri": "file://" + quote(posix)}
@@ -71,6 +74,7 @@ def annotation(finding: Finding, verdict: Verdict) -> dict[str, Any]:
         "model": verdict.model,
         "smell": finding.smell,
         "technology": finding.tech,
+        "rationale": verdict.rationale,
     }
     return {k: v for k, v in data.items() if v is not None}
 
@@ -144,7 +148,7 @@ def _verbatim_run(run: ScanRun, verdicts: Sequence[Verdict], mode: str) -> dict[
 
 
 def build_log(runs: Sequence[ScanRun], verdicts: Sequence[Sequence[Verdict]], rules: RulesMap, *, mode: str,
-              model: str, threshold: float) -> dict[str, Any]:
+              models: Sequence[tuple[str, float]]) -> dict[str, Any]:
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
     out_runs = []
@@ -156,7 +160,8 @@ def build_log(runs: Sequence[ScanRun], verdicts: Sequence[Sequence[Verdict]], ru
         counts = Counter(v.verdict for v in run_verdicts)
         sarif_run["properties"] = {
             **(sarif_run.get("properties") or {}),
-            "iacfilter": {"version": __version__, "mode": mode, "model": model, "threshold": threshold,
+            "iacfilter": {"version": __version__, "mode": mode,
+                          "models": [{"name": m, "threshold": t} for m, t in models],
                           "counts": dict(sorted(counts.items()))},
         }
         out_runs.append(sarif_run)
