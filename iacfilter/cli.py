@@ -141,7 +141,7 @@ def run_filter(runs: list[ScanRun], *, source_root, tech, output, mode, model_di
         for run in runs:
             per_run.append(verdicts[start : start + len(run.findings)])
             start += len(run.findings)
-        log = build_log(runs, per_run, rules, mode=mode, models=used)
+        log = build_log(runs, per_run, rules, mode=mode, models=used, technologies=techs)
         text = dumps(log)
         problems = check_github_limits(log, text)
         if problems and drop:

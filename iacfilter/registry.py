@@ -51,6 +51,9 @@ class Technology:
     snippet: Callable[[Finding, Any], Snippet]
     example: Callable[[dict], Snippet]
     suffixes: tuple[str, ...] = ()  # file types it covers, for ``iacfilter scan``
+    # Extra members for the SARIF result of a *converted* finding (e.g. ``webRequest``/``webResponse``);
+    # SARIF input is never changed beyond the annotation.
+    sarif_result: Callable[[Finding], dict] | None = None
 
 
 class LoadedScorer(Protocol):

@@ -18,6 +18,7 @@ CONTEXT_LINES = 3
 MAX_LINE_CHARS = 240
 NUMBERED = re.compile(r"^\s*(\d+):\s?(.*)$")
 FILE_HEADER = re.compile(r"^#\s*\w+ file:\s")
+URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
 
 
 def clean(line: str) -> str:
@@ -64,6 +65,8 @@ def split_context(content: str, context: str, line: int | None, size: int = CONT
 
 def iac_technology(name: str, description: str, suffixes: tuple[str, ...]) -> Technology:
     def owns(finding: Finding) -> bool:
+        if URL.match(finding.path):  # a web finding's URL is never a script, whatever it ends with
+            return False
         return PurePosixPath(finding.path.replace("\\", "/")).suffix.lower() in suffixes
 
     def snippet(finding: Finding, sources) -> Snippet:
