@@ -17,7 +17,9 @@ from .prompt import SEPARATOR, VERDICTS, prompt_parts
 
 CONFIG = "dualhead.json"
 HEAD = "head.safetensors"
+ADAPTER = "lora.safetensors"
 BASE_FILES = ("config.json",)  # plus every *.safetensors of the base
+OWN_FILES = ("lora", "head", "adapter_")  # safetensors files in a champion that are not the base's
 
 
 def resolve_base(name: str) -> str:
@@ -33,7 +35,7 @@ def base_hashes(directory: str | Path) -> dict[str, str]:
     """sha256 of the base's config and weight files (what an adapter was trained against)."""
     root = Path(directory)
     names = [n for n in BASE_FILES if (root / n).is_file()]
-    names += sorted(p.name for p in root.glob("*.safetensors") if not p.name.startswith(("adapter_", "head")))
+    names += sorted(p.name for p in root.glob("*.safetensors") if not p.name.startswith(OWN_FILES))
     out = {}
     for name in names:
         digest = hashlib.sha256()
@@ -90,11 +92,15 @@ class LM:
         self.dtype = dtype
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
-        self.sep = tokenizer.encode(SEPARATOR, add_special_tokens=False)
+        tp, fp = (tokenizer.encode(v, add_special_tokens=False) for v in VERDICTS)
+        k = next((i for i, (a, b) in enumerate(zip(tp, fp)) if a != b), None)
+        if k is None:
+            raise ValueError("the tokenizer cannot tell ' TP' from ' FP'")
+        # tokens " TP" and " FP" share (e.g. a lone space) belong to the separator; the verdict is the first
+        # token where they differ
+        self.sep = tokenizer.encode(SEPARATOR, add_special_tokens=False) + tp[:k]
         self.stop = self.sep[0]
-        self.verdict = [tokenizer.encode(v, add_special_tokens=False)[0] for v in VERDICTS]
-        if self.verdict[0] == self.verdict[1]:
-            raise ValueError("the tokenizer gives ' TP' and ' FP' the same first token")
+        self.verdict = [tp[k], fp[k]]
         self.eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else self.stop
         self.context = context_size(model)
 
@@ -177,18 +183,60 @@ def load_base(base: str, device=None, adapter: str | Path | None = None, tokeniz
     """The base causal LM (safetensors only), with a LoRA adapter from ``adapter`` when given (merged into the
     weights for inference unless ``trainable``)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()
     device, dtype = device_and_dtype(device)
     model = AutoModelForCausalLM.from_pretrained(resolve_base(base), use_safetensors=True,
                                                  dtype=dtype if not trainable else None)
     tok = AutoTokenizer.from_pretrained(str(tokenizer or resolve_base(base)))
     if adapter is not None:
-        from peft import PeftModel
-
-        if not (Path(adapter) / "adapter_model.safetensors").is_file():
-            raise FileNotFoundError(f"{adapter}: no adapter_model.safetensors (adapters are read from safetensors only)")
-        model = PeftModel.from_pretrained(model, str(adapter), is_trainable=trainable)
+        model = attach_adapter(model, Path(adapter), trainable=trainable)
         if merge and not trainable:
             model = model.merge_and_unload()
     model.to(device).eval()
     return LM(model, tok, device, dtype)
+
+
+def lora_config(lora: dict):
+    from peft import LoraConfig
+
+    return LoraConfig(task_type="CAUSAL_LM", r=int(lora["r"]), lora_alpha=int(lora["alpha"]),
+                      lora_dropout=float(lora["dropout"]), target_modules=list(lora["target_modules"]))
+
+
+def attach_adapter(model, directory: Path, trainable: bool = False):
+    """The LoRA adapter of ``directory`` (``lora.safetensors``, its config in ``dualhead.json``) on ``model``.
+
+    Stored under its own names, not peft's ``adapter_config.json``, so that ``from_pretrained`` on a champion that
+    ships its base beside the adapter loads the bare base, and nothing falls back to a pickle."""
+    import json
+
+    from peft import get_peft_model, set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    weights = directory / ADAPTER
+    if not weights.is_file():
+        raise FileNotFoundError(f"{directory}: no {ADAPTER}")
+    import warnings
+
+    config = json.loads((directory / CONFIG).read_text())
+    with warnings.catch_warnings():  # peft calls a transformers API deprecated for v6: not the user's business
+        warnings.simplefilter("ignore", FutureWarning)
+        peft_model = get_peft_model(model, lora_config(config["lora"]))
+    result = set_peft_model_state_dict(peft_model, load_file(str(weights)))
+    unexpected = getattr(result, "unexpected_keys", None)
+    if unexpected:
+        raise ValueError(f"{weights}: adapter does not fit this base (unexpected {unexpected[0]})")
+    if not trainable:
+        for p in peft_model.parameters():
+            p.requires_grad_(False)
+    return peft_model
+
+
+def save_adapter(peft_model, directory: Path) -> None:
+    from peft import get_peft_model_state_dict
+    from safetensors.torch import save_file
+
+    state = {k: v.detach().contiguous().cpu() for k, v in get_peft_model_state_dict(peft_model).items()}
+    save_file(state, str(directory / ADAPTER))

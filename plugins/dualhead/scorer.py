@@ -43,11 +43,14 @@ class DualHeadScorer:
         features, _ = self.lm.forward(prompts, [g.ids for g in generations])
         scores = []
         for snippet, generation, p in zip(snippets, generations, self.probabilities(features)):
-            rationale = None
+            rationale, note = None, None
             if self.budget > 0:
                 text = self.lm.tokenizer.decode(generation.ids, skip_special_tokens=True).strip()
-                rationale = mask_rationale(text, snippet.text) if text else None
-            note = (f"analysis truncated at the budget of {self.budget} tokens" if generation.truncated else None)
+                rationale = mask_rationale(text, snippet.text)
+                if generation.truncated:
+                    note = f"analysis truncated at the budget of {self.budget} tokens"
+                elif not text:
+                    note = "the model wrote no analysis"
             scores.append(Score(float(p), rationale, note))
         return scores
 

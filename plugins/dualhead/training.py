@@ -22,7 +22,8 @@ import shutil
 import time
 from pathlib import Path
 
-from .model import CONFIG, HEAD, LM, base_hashes, build_head, device_and_dtype, load_base, resolve_base
+from .model import (CONFIG, HEAD, LM, base_hashes, build_head, device_and_dtype, load_base, lora_config, resolve_base,
+                    save_adapter, OWN_FILES)
 from .prompt import fit_analysis, normalise, template_analysis
 
 DEFAULTS = {
@@ -92,7 +93,7 @@ def _batches(seqs, batch_size, pad_id, device):
 
 def phase1(cfg: dict, base: str, train_set, val_set, out_dir: Path, seed: int, log) -> None:
     import torch
-    from peft import LoraConfig, get_peft_model
+    from peft import get_peft_model
     from transformers import get_linear_schedule_with_warmup
 
     from iacfilter_plugins.encoder_scorer import distributed
@@ -108,9 +109,7 @@ def phase1(cfg: dict, base: str, train_set, val_set, out_dir: Path, seed: int, l
         if not dist.is_initialized():
             dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     lm = load_base(base, device=device, trainable=True)
-    model = get_peft_model(lm.model, LoraConfig(task_type="CAUSAL_LM", r=int(lora["r"]), lora_alpha=int(lora["alpha"]),
-                                                lora_dropout=float(lora["dropout"]),
-                                                target_modules=list(lora["target_modules"])))
+    model = get_peft_model(lm.model, lora_config(lora))
     model.to(device)
     trained = model
     if world > 1:
@@ -176,8 +175,9 @@ def phase1(cfg: dict, base: str, train_set, val_set, out_dir: Path, seed: int, l
                 f"(analysis + verdict tokens{f', {world} processes' if world > 1 else ''})")
             if val_loss < best:
                 best, waited = val_loss, 0
-                model.save_pretrained(out_dir, safe_serialization=True)
+                save_adapter(model, out_dir)
                 lm.tokenizer.save_pretrained(out_dir)
+                (out_dir / CONFIG).write_text(json.dumps({"lora": lora}, indent=2) + "\n")
             else:
                 waited += 1
                 stop = waited > int(p1["patience"])
@@ -277,7 +277,7 @@ def phase2(cfg: dict, base: str, train_set, val_set, out_dir: Path, seed: int, l
 def ship(base_dir: Path, out_dir: Path) -> None:
     for path in sorted(base_dir.iterdir()):
         if path.name in ("config.json", "generation_config.json") or (
-                path.suffix == ".safetensors" and not path.name.startswith(("adapter_", "head"))):
+                path.suffix == ".safetensors" and not path.name.startswith(OWN_FILES)) or path.name == "pretrain.json":
             shutil.copy2(path, out_dir / path.name)
 
 
