@@ -16,8 +16,8 @@ from .pages import Ctx, Page
 from .render import ASSETS, SOUND_CSPS, WEAK_CSPS, csp_value, noise, render
 from .sites import Family
 
-HTML_KINDS = ["home", "login", "admin", "settings", "search"]
-SENSITIVE_KINDS = ["login", "admin", "settings", "api_users"]
+HTML_KINDS = ["home", "login", "admin", "settings", "search", "not_found"]
+SENSITIVE_KINDS = ["login", "admin", "settings", "api_users", "login_post"]
 PUBLIC_KINDS = ["home", "css", "js", "png", "font", "svg", "api_public"]
 NONHTML_KINDS = ["api_users", "api_public", "css", "js", "png", "font"]
 
@@ -73,8 +73,9 @@ def case_hsts(family: Family, ctx: Ctx) -> Case:
     rng = ctx.rng
     scenario = rng.choice(["https-missing", "https-missing", "https-short", "http-missing", "http-present",
                            "https-sufficient"])
-    kind = rng.choice(HTML_KINDS + NONHTML_KINDS)
-    page = page_of(family, ctx, kind, "https" if scenario.startswith("https") else "http")
+    kind = rng.choice(HTML_KINDS + NONHTML_KINDS + ["login_post"])
+    page = page_of(family, ctx, kind, "https" if scenario.startswith("https") else "http",
+                   cookie=rng.random() < 0.7)
     if scenario.endswith("missing"):
         page.set("Strict-Transport-Security", None)
         return Case("hsts", family.name, scenario, "TP" if scenario == "https-missing" else "FP", page)
@@ -98,6 +99,9 @@ def case_csp(family: Family, ctx: Ctx) -> Case:
     if scenario == "html-missing":
         page = page_of(family, ctx, rng.choice(HTML_KINDS), scheme)
         page.set("Content-Security-Policy", None)
+        if rng.random() < 0.15:
+            page.set("Content-Type", None)
+            scenario = "html-no-content-type"
         return Case("csp", family.name, scenario, "TP", page)
     if scenario == "svg-missing":
         page = page_of(family, ctx, "svg", scheme)
@@ -109,8 +113,11 @@ def case_csp(family: Family, ctx: Ctx) -> Case:
         page.set("Content-Security-Policy", csp_value(ctx, rng.choice(WEAK_CSPS[weakness])))
         return Case("csp", family.name, f"html-{weakness}", "TP", page, seen="weak")
     if scenario == "nonhtml-missing":
-        page = page_of(family, ctx, rng.choice(NONHTML_KINDS), scheme)
+        page = page_of(family, ctx, rng.choice(NONHTML_KINDS + ["login_post"]), scheme, cookie=True)
         page.set("Content-Security-Policy", None)
+        if page.kind == "api_public" and rng.random() < 0.3:
+            page.set("Content-Type", None)
+            scenario = "json-no-content-type"
         return Case("csp", family.name, scenario, "FP", page)
     if scenario == "empty-or-redirect":
         page = _empty_or_redirect(family, ctx, scheme)
@@ -143,8 +150,11 @@ def case_optional(smell: str):
         scenario = rng.choice(["html-no-csp", "html-weak-csp", "html-sound-csp", "nonhtml", "nonhtml",
                                "present"] + (["html-frame-ancestors-only", "html-sound-csp-no-fa"] if xfo else []))
         scheme = _scheme(ctx)
-        kind = rng.choice(NONHTML_KINDS) if scenario == "nonhtml" else rng.choice(HTML_KINDS + ["svg"])
-        page = page_of(family, ctx, kind, scheme)
+        if scenario == "nonhtml" and rng.random() < 0.25:
+            page = _empty_or_redirect(family, ctx, scheme)
+        else:
+            kind = rng.choice(NONHTML_KINDS) if scenario == "nonhtml" else rng.choice(HTML_KINDS + ["svg"])
+            page = page_of(family, ctx, kind, scheme)
         if scenario == "present":
             page.set(name, rng.choice(PRESENT_VALUES[name]))
             return Case(smell, family.name, scenario, "FP", page, subject, seen="value")
@@ -311,7 +321,7 @@ def case_cookie(family: Family, ctx: Ctx) -> Case:
         scheme = {"http-only-host": "http", "http-with-https-link": "http"}.get(scenario, "https")
     else:
         scheme = _scheme(ctx)
-    kind = rng.choice(["login", "home", "admin"] + (["api_users"] if scenario != "http-with-https-link" else [])
+    kind = rng.choice(["login", "home", "admin", "login_post"] + (["api_users"] if scenario != "http-with-https-link" else [])
                       if scenario != "non-session" else ["home", "login", "search", "api_public"])
     page = page_of(family, ctx, kind, scheme)
     name = family.session if scenario != "non-session" else (
@@ -345,7 +355,8 @@ def case_cookie(family: Family, ctx: Ctx) -> Case:
 
 def case_plain_http(family: Family, ctx: Ctx) -> Case:
     rng = ctx.rng
-    scenario = rng.choice(["html", "login-cookie", "api-cookie", "redirect", "redirect"])
+    scenario = rng.choice(["html", "login-cookie", "api-cookie", "login-post-cookie", "redirect", "redirect",
+                           "redirect"])
     if scenario == "redirect":
         page = page_of(family, ctx, rng.choice(["home", "login", "admin"]), "http")
         page.status = rng.choice([301, 301, 302, 307, 308])
@@ -361,6 +372,9 @@ def case_plain_http(family: Family, ctx: Ctx) -> Case:
         page = page_of(family, ctx, rng.choice(HTML_KINDS), "http")
     elif scenario == "login-cookie":
         page = page_of(family, ctx, "login", "http", cookie=True)
+    elif scenario == "login-post-cookie":
+        page = page_of(family, ctx, "login_post", "http", cookie=True)
+        page.set("Location", rng.choice(["/", "/dashboard", f"http://{page.host}/home"]))
     else:
         page = page_of(family, ctx, "api_public", "http")
         page.add("Set-Cookie", f"{family.session}={ctx.token(30)}; path=/; HttpOnly")

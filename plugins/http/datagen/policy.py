@@ -187,6 +187,8 @@ def sensitive(f: dict) -> str:
             return f"it sets the session cookie {name}"
     if SENSITIVE_PATH.search(path):
         return f"{path} is a login, account or admin resource"
+    if re.search(r"(^|&)(pass|password|passwd|pwd)=", (f.get("request") or {}).get("body") or "", re.I):
+        return "the request submits a password (a login)"
     text = body(f)
     if re.search(r"<input[^>]+type=[\"']?password", text, re.I):
         return "the page carries a password field"
@@ -325,11 +327,13 @@ def rule_plain_http(f: dict, subject: dict) -> Verdict | None:
         return None
     code = status(f) or 0
     loc = header(resp_headers(f), "Location") or ""
+    cookies = [c[0] for c in cookies_set(f)]
     if 300 <= code < 400:
         if loc.lower().startswith("https://"):
             return _v("FP", "plain-http", "redirects", status=code, location=loc)
+        if cookies:
+            return _v("TP", "plain-http", "serves", status=code, ctype=content_type(f), cookies=cookies)
         return None
-    cookies = [c[0] for c in cookies_set(f)]
     if is_html(f) or cookies:
         return _v("TP", "plain-http", "serves", status=code, ctype=content_type(f), cookies=cookies)
     return None

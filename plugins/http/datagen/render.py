@@ -100,6 +100,24 @@ def render(family: Family, kind: str, ctx: Ctx, scheme: str, *, token: str | Non
         if cookie:
             page.add("Set-Cookie", f"{family.session}={ctx.token(26)}; path=/")
         return page
+    if kind == "login_post":
+        page = base_page(family, ctx, scheme, family.login, method="POST")
+        first, last = ctx.user()
+        page.req_headers.append(["Content-Type", "application/x-www-form-urlencoded"])
+        page.req_body = f"username={first}.{last}&password=********"
+        page.status = rng.choice([302, 302, 303])
+        page.set("Location", rng.choice(["/", "/dashboard", family.admin, f"{scheme}://{ctx.host}/home"]))
+        page.body = ""
+        if cookie:
+            page.add("Set-Cookie", f"{family.session}={ctx.token(32)}; path=/")
+        return page
+    if kind == "not_found":
+        page = base_page(family, ctx, scheme, rng.choice(["/favicon.png", "/old-page", "/robots.txt.bak",
+                                                          f"/docs/{ctx.hexid(6)}", "/wp-content/x"]))
+        page.status = 404
+        return _html(page, "404 Not Found", rng.choice([
+            "<h1>Not Found</h1><p>The requested URL was not found on this server.</p>",
+            f"<main><h1>Page not found</h1><p>Try the <a href=\"/\">{family.title}</a> home page.</p></main>"]))
     if kind == "admin":
         page = base_page(family, ctx, scheme, family.admin)
         rows = "".join(f"<tr><td>{u['username']}</td><td>{u['email']}</td><td>{u['role']}</td></tr>"
