@@ -50,9 +50,11 @@ def pretrain_cmd(data, out_dir, minutes, max_steps, hidden, layers, heads, vocab
 @click.option("--base", default=None, metavar="DIR", help="Base model (SC, PE-SC).")
 @click.option("--model", default=None, metavar="NAME|DIR", help="Champion (FT-SC, FT-CH, other).")
 @click.option("--budgets", default="0,16,32,64,128", show_default=True, help="Comma-separated budgets (FT-SC, FT-CH).")
+@click.option("--max-prompt", type=click.IntRange(16), default=None,
+              help="Tokens of the finding kept in the prompt (SC, PE-SC; champions use their own).")
 @click.option("--threads", type=click.IntRange(1), default=2, show_default=True, help="CPU threads.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON rows instead of Markdown table rows.")
-def variants_cmd(dataset, variant, base, model, budgets, threads, as_json):
+def variants_cmd(dataset, variant, base, model, budgets, max_prompt, threads, as_json):
     """Precision, recall, F1, findings/s, Control and Scaling of one variant on a labelled dataset."""
     import torch
 
@@ -73,6 +75,6 @@ def variants_cmd(dataset, variant, base, model, budgets, threads, as_json):
         raise IacfilterError("--budgets", f"not a comma-separated list of integers: {budgets!r}") from None
     examples = load_dataset(dataset)
     rows = evaluate(variant, examples, budget_list, base=base, model=str(champion_path(model)) if model else None,
-                    log=_log)
+                    max_prompt=max_prompt, log=_log)
     click.echo(json.dumps(rows, indent=2) if as_json else markdown(rows, dataset))
     sys.stdout.flush()

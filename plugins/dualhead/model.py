@@ -103,6 +103,7 @@ class LM:
         self.verdict = [tp[k], fp[k]]
         self.eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else self.stop
         self.context = context_size(model)
+        self.max_prompt: int | None = None  # tokens of the finding kept (a speed knob; None: what the context allows)
 
     def encode(self, text: str) -> list[int]:
         return self.tokenizer.encode(text, add_special_tokens=False)
@@ -122,6 +123,8 @@ class LM:
         head, tail = prompt_parts(snippet_text, budget, policy)
         head_ids, tail_ids = self.encode(head), self.encode(tail)
         room = max(self.context - self.reserve(budget), 1)
+        if self.max_prompt:
+            room = min(room, self.max_prompt)
         return head_ids[:room] + tail_ids
 
     # -- generation and features ---------------------------------------------------------------------------

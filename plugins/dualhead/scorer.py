@@ -89,6 +89,7 @@ def load(champion, options=None, device=None) -> DualHeadScorer:
         lm = load_base(base, device=device, adapter=root, tokenizer=root)
     except (OSError, ValueError) as exc:
         raise IacfilterError(base, f"cannot load the base model: {str(exc).splitlines()[0]}") from None
+    lm.max_prompt = config.get("max_prompt")
     try:
         lm.check_budget(budget)
     except ValueError as exc:

@@ -36,6 +36,7 @@ DEFAULTS = {
     "phase2": {"epochs": 60, "learning_rate": 1e-3, "batch_size": 32, "patience": 8, "budgets": None,
                "weight_decay": 0.01},
     "generation_batch": 16,
+    "max_prompt": None,  # tokens of the finding kept in the prompt (None: what the context allows)
     "ship_base": "auto",  # copy the base into the model directory when it is small (< 100 MB)
 }
 
@@ -109,7 +110,12 @@ def phase1(cfg: dict, base: str, train_set, val_set, out_dir: Path, seed: int, l
         if not dist.is_initialized():
             dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     lm = load_base(base, device=device, trainable=True)
-    model = get_peft_model(lm.model, lora_config(lora))
+    lm.max_prompt = cfg.get("max_prompt")
+    import warnings
+
+    with warnings.catch_warnings():  # peft calls a transformers API deprecated for v6
+        warnings.simplefilter("ignore", FutureWarning)
+        model = get_peft_model(lm.model, lora_config(lora))
     model.to(device)
     trained = model
     if world > 1:
@@ -226,6 +232,7 @@ def phase2(cfg: dict, base: str, train_set, val_set, out_dir: Path, seed: int, l
 
     torch.manual_seed(seed)
     lm = load_base(base, adapter=out_dir, tokenizer=out_dir)
+    lm.max_prompt = cfg.get("max_prompt")
     p2, head_cfg = cfg["phase2"], cfg["head"]
     budget = int(cfg["budget"])
     budgets = [int(b) for b in (p2.get("budgets") or [budget])]
@@ -318,6 +325,7 @@ def train(params: dict, train_set, val_set, out_dir: Path, seed: int, log=print)
         "base": {"name": str(cfg["model"]), "shipped": bool(shipped), "model_type": config.model_type,
                  "sha256": base_hashes(base_dir) if base_dir.is_dir() else {}},
         "budget": int(cfg["budget"]),
+        "max_prompt": cfg["max_prompt"],
         "policy": bool(cfg["policy"]),
         "lora": cfg["lora"],
         "head": {"hidden": [int(h) for h in cfg["head"]["hidden"]], "dropout": float(cfg["head"]["dropout"])},

@@ -30,7 +30,7 @@ def _peak_rss_mb() -> float:
 
 
 def evaluate(variant: str, examples, budgets, *, base: str | None = None, model: str | None = None,
-             batch_size: int = 16, log=print) -> list[dict]:
+             batch_size: int = 16, max_prompt: int | None = None, log=print) -> list[dict]:
     """One result row per budget (SC / PE-SC / other: one row)."""
     from iacfilter_training.generation_metrics import control, scaling
 
@@ -57,6 +57,7 @@ def evaluate(variant: str, examples, budgets, *, base: str | None = None, model:
 
     if variant in ("SC", "PE-SC"):
         lm = load_base(str(base))
+        lm.max_prompt = max_prompt
         budgets, policy, head = [0], variant == "PE-SC", None
     else:
         from iacfilter.champion import load_champion
