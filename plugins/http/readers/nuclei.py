@@ -1,8 +1,8 @@
 """Reader for Nuclei's JSON output: JSON Lines (``-jsonl`` / ``-j``; one result event a line) or the JSON array
 of ``-json-export``. One Finding per result event.
 
-The rule is ``template-id``, or ``template-id:matcher-name`` when the event names its matcher (as Nuclei prints
-it: ``[http-missing-security-headers:strict-transport-security]``), since one template may check many things.
+The rule is ``template-id:matcher-name`` (as Nuclei prints it: ``[http-missing-security-headers:x-frame-options]``)
+where the rules map knows that pair, since one template may check many things; else the ``template-id``.
 ``request`` / ``response`` hold the raw exchange; ``-omit-raw`` output has neither, and such a finding is kept with
 ``exchange_note`` saying so.
 """
@@ -15,6 +15,7 @@ import re
 from iacfilter.findings import Finding
 from iacfilter.hookspecs import hookimpl
 from iacfilter.registry import Reader, ScanRun
+from iacfilter.rules import load_rules_map
 
 from ..exchange import details
 from .common import expect, load_json, looks_like_sarif, missing_note, request_from, response_from, text_field
@@ -61,6 +62,8 @@ def _finding(origin: str, event: dict, where: str) -> Finding:
     info = expect(event.get("info") or {}, dict, f"{where}: info")
     name = text_field(info, "name", f"{where}: info") or template
     matcher = text_field(event, "matcher-name", where)
+    check_id = f"{template}:{matcher}" if matcher else template
+    rule = check_id if matcher and load_rules_map().lookup(TOOL, check_id) else template
     extracted = expect(event.get("extracted-results") or [], list, f"{where}: extracted-results")
     url = text_field(event, "matched-at", where) or text_field(event, "url", where) or text_field(event, "host", where)
     request = request_from(text_field(event, "request", where))
@@ -69,14 +72,14 @@ def _finding(origin: str, event: dict, where: str) -> Finding:
     evidence = ", ".join(str(x) for x in extracted)
     return Finding(
         tool=TOOL,
-        rule=f"{template}:{matcher}" if matcher else template,
+        rule=rule,
         path=url,
         line=None,
         message=f"{name} [{matcher}]" if matcher else name,
         code=evidence,
         origin=origin,
         raw=event,
-        details=details(scanner=TOOL, check=name, check_id=f"{template}:{matcher}" if matcher else template, url=url,
+        details=details(scanner=TOOL, check=name, check_id=check_id, url=url,
                         method=method, param=matcher or text_field(event, "fuzzing_parameter", where),
                         evidence=evidence, request=request, response=response,
                         exchange_note=missing_note(request, response, OMIT_RAW)),
