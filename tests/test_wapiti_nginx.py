@@ -41,7 +41,7 @@ LOGIN = """<!doctype html><html><head><title>Shop login</title></head><body>
 <h1>Sign in</h1>
 <form method="POST" action="/login"><input name="user"><input type="password" name="password">
 <input type="submit" value="Sign in"></form>
-<a href="/about.html">About</a></body></html>
+<a href="/about.html">About</a> <a href="/index.php">Shop</a></body></html>
 """
 BACKUP = """<?php
 $db = new PDO('mysql:host=localhost;dbname=shop', 'shop', getenv('DB_PASSWORD'));
@@ -95,6 +95,7 @@ http {{
         root {root / 'careless'};
         add_header Set-Cookie "PHPSESSID=9d3b7c1a5e; Path=/";
         location = /login {{ default_type text/html; return 200 "<!doctype html><html><body>Welcome</body></html>"; }}
+        location = /index.php {{ default_type text/html; return 200 "<!doctype html><html><body>Shop</body></html>"; }}
     }}
     server {{
         listen 127.0.0.1:{hardened_port} ssl;

@@ -28,12 +28,16 @@ PARTS = ("vulnerabilities", "anomalies", "additionals")
 NO_DETAIL = "Wapiti wrote no response: the report was made without -dr 2"
 NULL_RESPONSE = "Wapiti recorded no response for this finding (its module does not keep one)"
 _KEYS = re.compile(r'"(classifications|vulnerabilities|anomalies|additionals|infos)"\s*:\s*\{')
+# Wapiti writes "classifications" first: {"<category>": {"desc": ..., "sol": ..., "ref": ..., "wstg": ...}, ...}
+_CLASSIFICATION = re.compile(r'^\{\s*"classifications"\s*:\s*\{\s*("[^"]*"\s*:\s*\{\s*"desc"\s*:|\})')
 
 
 def sniff(head: str) -> float:
     start = head.lstrip()
     if not start.startswith("{") or looks_like_sarif(start):
         return 0.0
+    if _CLASSIFICATION.match(start):
+        return 0.9
     keys = {m.group(1) for m in _KEYS.finditer(start[:65536])}
     if len(keys) >= 2 and keys & {"vulnerabilities", "classifications"}:
         return 0.9
