@@ -196,6 +196,8 @@ def test_filter_gives_schema_valid_sarif_with_every_finding(name, run_cli, tmp_p
             assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == finding.path
     if name != "zap-sarif.json":
         assert sarif_run["tool"]["driver"]["name"] == CASES[name][1]
+        fingerprints = {r["partialFingerprints"]["iacfilterFinding/v1"] for r in sarif_run["results"]}
+        assert len(fingerprints) == len(findings)  # GitHub would merge findings that share one
 
 
 def test_reports_with_no_findings_are_empty_runs(tmp_path, run_cli):

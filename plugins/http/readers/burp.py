@@ -101,6 +101,7 @@ def _finding(origin: str, issue: Element, where: str) -> Finding:
         path=url,
         line=None,
         message=name,
+        code=location,  # e.g. "/search [q parameter]": tells apart two issues of one type on one path
         origin=origin,
         raw=record,
         details=details(scanner=TOOL, check=name, check_id=kind, url=url, method=method,

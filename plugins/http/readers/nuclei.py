@@ -76,7 +76,7 @@ def _finding(origin: str, event: dict, where: str) -> Finding:
         path=url,
         line=None,
         message=f"{name} [{matcher}]" if matcher else name,
-        code=evidence,
+        code=evidence or matcher,
         origin=origin,
         raw=event,
         details=details(scanner=TOOL, check=name, check_id=check_id, url=url,

@@ -96,6 +96,7 @@ def _finding(origin: str, category: str, item: dict, target: str, where: str) ->
         path=url,
         line=None,
         message=info or category,
+        code=info,  # the scanner's evidence; it also tells apart two findings of one category on one URL
         origin=origin,
         raw=item,
         details=details(scanner=TOOL, check=category, check_id=module or category, url=url,
