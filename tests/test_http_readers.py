@@ -170,6 +170,9 @@ def test_each_format_is_claimed_by_its_own_reader_and_sarif_by_none_of_them():
         assert max(scores, key=scores.get) == expected, (name, scores)
         assert all(scores[r] == 0 for r in ours - {expected}), (name, scores)
     assert all(readers[r].sniff('{"runs": [], "version": "2.1.0"}') == 0 for r in ours)
+    # a product version that happens to read 2.1.0 does not make a Nuclei result SARIF
+    line = '{"template-id":"x","info":{"name":"x","metadata":{"version":"2.1.0"}},"matched-at":"https://a/"}'
+    assert readers["nuclei-jsonl"].sniff(line) == 0.9
     assert all(readers[r].sniff('{"some": "json"}') < readers["sarif"].sniff('{"some": "json"}') for r in ours)
 
 

@@ -9,20 +9,22 @@ from typing import Any
 from ..exchange import body_text, header, parse_request, parse_response
 
 # A SARIF log is the SARIF reader's, never ours (ZAP's own SARIF report included).
-_SARIF = re.compile(r'"\$schema"\s*:\s*"[^"]*sarif|"version"\s*:\s*"2\.1\.0"')
+_SARIF_SCHEMA = re.compile(r'"\$schema"\s*:\s*"[^"]*sarif')
+_SARIF_VERSION = re.compile(r'"version"\s*:\s*"2\.1\.0"')
+_RUNS = re.compile(r'"runs"\s*:\s*\[')
 
 
 def looks_like_sarif(head: str) -> bool:
-    return bool(_SARIF.search(head[:4096]))
+    start = head[:4096]
+    return bool(_SARIF_SCHEMA.search(start) or (_SARIF_VERSION.search(start) and _RUNS.search(start)))
 
 
-def load_json(text: str, what: str = "") -> Any:
+def load_json(text: str) -> Any:
     """The parsed document, or a ValueError naming the line and column where the JSON breaks."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        where = f"{what}: " if what else ""
-        raise ValueError(f"{where}not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        raise ValueError(f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
 
 
 _KINDS = {dict: "an object", list: "an array", str: "a string"}
@@ -42,7 +44,7 @@ def text_field(record: dict, key: str, where: str, default: str = "") -> str:
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValueError(f"{where}.{key} must be a string")
+        raise ValueError(f'{where}: "{key}" must be a string')
     return str(value)
 
 
