@@ -26,7 +26,7 @@ RESPONSE_KEYS = {"line", "status", "headers", "body", "body_note"}
 CASES = {
     "zap-traditional.json": ("ZAP traditional-json", "ZAP", 7, "2.15.0"),
     "zap-traditional-plus.json": ("ZAP traditional-json-plus", "ZAP", 7, "2.15.0"),
-    "nuclei.jsonl": ("Nuclei JSONL", "Nuclei", 6, None),
+    "nuclei.jsonl": ("Nuclei JSONL", "Nuclei", 7, None),
     "nuclei-omit-raw.jsonl": ("Nuclei JSONL", "Nuclei", 3, None),
     "burp-issues.xml": ("Burp Suite XML issues export", "Burp Suite", 5, "2024.3.1.4"),
     "wapiti-careless.json": ("Wapiti JSON", "Wapiti", 12, "3.2.3"),
@@ -103,11 +103,13 @@ def test_nuclei_rule_is_template_and_matcher_where_the_map_knows_it():
     assert [f.rule for f in run.findings] == [
         "http-missing-security-headers:strict-transport-security", "http-missing-security-headers:content-security-policy",
         "http-missing-security-headers:cross-origin-opener-policy", "cookies-without-httponly", "nginx-version",
-        "cors-misconfig"]
-    cors = run.findings[-1]
+        "cors-misconfig", "self-signed-ssl"]
+    cors = run.findings[5]
     assert cors.details["check_id"] == "cors-misconfig:arbitrary-origin"  # the map knows only the template
     assert run.findings[3].details["evidence"] == "sessionid" and run.findings[4].code == "nginx/1.18.0"
     assert run.findings[0].details["method"] == "GET" and run.findings[0].details["response"]["status"] == 200
+    tls = run.findings[6]  # a TLS template: "host:port", no HTTP exchange, kept and marked
+    assert tls.path == "https://shop.example.com:443" and tls.details["exchange_note"] == nuclei.OMIT_RAW
 
 
 def test_nuclei_omit_raw_findings_are_kept_and_marked():

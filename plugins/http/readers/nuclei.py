@@ -66,6 +66,8 @@ def _finding(origin: str, event: dict, where: str) -> Finding:
     rule = check_id if matcher and load_rules_map().lookup(TOOL, check_id) else template
     extracted = expect(event.get("extracted-results") or [], list, f"{where}: extracted-results")
     url = text_field(event, "matched-at", where) or text_field(event, "url", where) or text_field(event, "host", where)
+    if "://" not in url and text_field(event, "type", where) == "ssl":  # TLS templates match "host:port"
+        url = f"https://{url}"
     request = request_from(text_field(event, "request", where))
     response = response_from(text_field(event, "response", where))
     method = request["line"].split(" ", 1)[0] if request else ""
