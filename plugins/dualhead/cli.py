@@ -46,7 +46,8 @@ def pretrain_cmd(data, out_dir, minutes, max_steps, hidden, layers, heads, vocab
 
 @dualhead.command("variants")
 @click.argument("dataset", type=click.Path(dir_okay=False))
-@click.option("--variant", type=click.Choice(["SC", "PE-SC", "FT-SC", "FT-CH", "other"]), required=True)
+@click.option("--variant", type=click.Choice(["SC", "PE-SC", "FT-SC", "FT-CH", "FT", "other"]), required=True,
+              help="FT: FT-SC and FT-CH from the same generations; other: any champion by its own backend.")
 @click.option("--base", default=None, metavar="DIR", help="Base model (SC, PE-SC).")
 @click.option("--model", default=None, metavar="NAME|DIR", help="Champion (FT-SC, FT-CH, other).")
 @click.option("--budgets", default="0,16,32,64,128", show_default=True, help="Comma-separated budgets (FT-SC, FT-CH).")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 from typing import Sequence
 
@@ -13,6 +14,8 @@ from iacfilter.registry import refuse_options
 
 from .model import CONFIG, HEAD, LM, base_hashes, build_head, load_base, resolve_base
 from .rationale import mask_rationale
+
+BASE_ENV = "IACFILTER_DUAL_HEAD_BASE"  # where the base model lies when it is not where training found it
 
 
 class DualHeadScorer:
@@ -72,10 +75,11 @@ def load(champion, options=None, device=None) -> DualHeadScorer:
     root = Path(champion.path)
     config = read_config(champion)
     base_info = config["base"]
-    base = str(root) if base_info.get("shipped") else resolve_base(str(base_info["name"]))
+    override = os.environ.get(BASE_ENV)
+    base = override or (str(root) if base_info.get("shipped") else resolve_base(str(base_info["name"])))
     if not Path(base).is_dir():
-        raise IacfilterError(base, "base model not found: the champion's adapter needs its base model as a local "
-                                   "directory (edit 'base.name' in dualhead.json to where it lies)")
+        raise IacfilterError(base, f"base model not found: the champion's adapter needs its base model as a local "
+                                   f"directory (set {BASE_ENV} to where it lies)")
     expected = base_info.get("sha256") or {}
     actual = base_hashes(base)
     if expected and actual != expected:

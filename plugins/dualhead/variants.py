@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-VARIANTS = ("SC", "PE-SC", "FT-SC", "FT-CH", "other")
+VARIANTS = ("SC", "PE-SC", "FT-SC", "FT-CH", "FT", "other")  # FT: FT-SC and FT-CH from one generation
 
 
 def _rates(labels, scores, threshold):
@@ -65,29 +65,31 @@ def evaluate(variant: str, examples, budgets, *, base: str | None = None, model:
         scorer = load_champion_scorer(load_champion(model), {})
         lm, policy, head = scorer.lm, scorer.policy, scorer
         threshold = load_champion(model).threshold
-    f1_by_budget = {}
+    wanted = ["FT-SC", "FT-CH"] if variant == "FT" else [variant]
+    f1_by_budget: dict[str, dict[int, float]] = {v: {} for v in wanted}
     for budget in budgets:
         lm.check_budget(budget)
         started = time.perf_counter()
         x, p_verdict, gens = features(lm, texts, budget, policy, batch_size, log, f"{variant}")
-        if variant == "FT-CH":
-            scores, t = head.probabilities(x), threshold
-        else:
-            scores, t = p_verdict, 0.5
         seconds = time.perf_counter() - started
-        rates = _rates(labels, scores, t)
-        f1_by_budget[budget] = rates["f1"]
         lengths = [g.length for g in gens]
-        rows.append({"variant": variant, "budget": budget, **rates,
-                     "findings_per_s": round(len(examples) / seconds, 2),
-                     "control": round(control(lengths, 1, budget), 4) if budget > 0 else None,
-                     "mean_length": round(sum(lengths) / len(lengths), 1), "scaling": None,
-                     "peak_rss_mb": round(_peak_rss_mb(), 1)})
-        log(f"{variant} budget {budget}: {rows[-1]}")
-    if len(f1_by_budget) > 1:
-        value = round(scaling(f1_by_budget), 6)
-        for row in rows:
-            row["scaling"] = value
+        for name in wanted:
+            scores, t = (head.probabilities(x), threshold) if name == "FT-CH" else (p_verdict, 0.5)
+            rates = _rates(labels, scores, t)
+            f1_by_budget[name][budget] = rates["f1"]
+            rows.append({"variant": name, "budget": budget, **rates,
+                         "findings_per_s": round(len(examples) / seconds, 2),
+                         "control": round(control(lengths, 1, budget), 4) if budget > 0 else None,
+                         "mean_length": round(sum(lengths) / len(lengths), 1),
+                         "truncated": sum(1 for g in gens if g.truncated), "scaling": None,
+                         "peak_rss_mb": round(_peak_rss_mb(), 1)})
+            log(f"{name} budget {budget}: {rows[-1]}")
+    for name in wanted:
+        if len(f1_by_budget[name]) > 1:
+            value = round(scaling(f1_by_budget[name]), 6)
+            for row in rows:
+                if row["variant"] == name:
+                    row["scaling"] = value
     return rows
 
 
