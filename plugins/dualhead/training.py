@@ -32,7 +32,7 @@ DEFAULTS = {
     "lora": {"r": 8, "alpha": 16, "dropout": 0.05, "target_modules": ["q_proj", "v_proj"]},
     "head": {"hidden": [64], "dropout": 0.1},
     "phase1": {"epochs": 3, "learning_rate": 1e-3, "batch_size": 8, "budgets": [0, 16, 32, 64, 128],
-               "rows": "all", "patience": 1, "weight_decay": 0.0},
+               "rows": "all", "patience": 1, "weight_decay": 0.0, "max_rows": None},
     "phase2": {"epochs": 60, "learning_rate": 1e-3, "batch_size": 32, "patience": 8, "budgets": None,
                "weight_decay": 0.01},
     "generation_batch": 16,
@@ -122,6 +122,8 @@ def phase1(cfg: dict, base: str, train_set, val_set, out_dir: Path, seed: int, l
         trained = torch.nn.parallel.DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda" else None)
     rows = [(e.snippet.text, analysis_of(e.row, p1["rows"]), e.label) for e in train_set]
     rows = [r for r in rows if r[1] is not None]
+    if p1.get("max_rows") and len(rows) > int(p1["max_rows"]):  # a random subset (CPU time), the same on every rank
+        rows = random.Random(seed).sample(rows, int(p1["max_rows"]))
     val_rows = [(e.snippet.text, analysis_of(e.row, p1["rows"]), e.label) for e in val_set]
     val_rows = [r for r in val_rows if r[1] is not None]
     if not rows:
