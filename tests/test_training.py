@@ -15,10 +15,41 @@ DATA = SHARED / "data" / "glitch-findings"
 
 def test_context_field_becomes_the_filters_window():
     context = "# Puppet file: x.pp\n\nclass a (\n6:   $auth_username = undef,\n$auth_password = undef,\n) {\n"
-    assert split_context("$auth_username = undef,", context, 6, 3) == (["", "class a ("], ["$auth_password = undef,", ") {"])
+    assert split_context("$auth_username = undef,", context, 6, 3) == (["class a ("], ["$auth_password = undef,", ") {"])
     assert split_context("nothing", context, 9, 3) == ([], [])
     examples = load_dataset(DATA / "val.jsonl")
     assert len(examples) == 172 and sum(e.label for e in examples) == 56
+
+
+HEADER_CONTEXT = ("# Puppet file: x.pp\n# Target line: 6\n\n      4: \n      5: class a (\n>>>   6:   $auth_username = undef,\n"
+                  "      7:   $auth_password = undef,\n      8: ) {")
+
+
+def test_every_context_layout_gives_the_same_window():
+    plain = "# Puppet file: x.pp\n\nclass a (\n6:   $auth_username = undef,\n$auth_password = undef,\n) {\n"
+    want = (["", "class a ("], ["  $auth_password = undef,", ") {"])
+    assert split_context("$auth_username = undef,", HEADER_CONTEXT, 6, 3) == want
+    assert split_context("$auth_username = undef,", HEADER_CONTEXT, None, 3) == want  # the marker alone places it
+    from iacfilter_plugins.iac import render
+    assert render("puppet", "s", "x", *split_context("$auth_username = undef,", plain, 6, 3)) == \
+        render("puppet", "s", "x", *want)
+
+
+def test_unaligned_rows_are_counted_and_reported_by_eval(tmp_path, run_cli):
+    rows = [{"tech": "puppet", "smell": "hard_coded_secret", "line": 6, "content": "$auth_username = undef,",
+             "context": HEADER_CONTEXT, "label": "FP"},
+            {"tech": "puppet", "smell": "hard_coded_secret", "line": 9, "content": "$x = 'y'",
+             "context": "a\nb\n", "label": "TP"},
+            {"tech": "chef", "smell": "suspicious_comment", "content": "# TODO", "context": "", "label": "TP"}]
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    examples = load_dataset(data)
+    assert [e.problems for e in examples] == [(), ("flagged line not found in the context",), ("no context lines",)]
+    assert examples[1].snippet.line == "$x = 'y'"  # the row is kept, with the flagged line alone
+    res = run_cli("eval", data, "--model", "features-default")
+    assert res.exit_code == 0
+    assert "2 of 3 rows could not be aligned with their context (1: flagged line not found in the context; " \
+           "1: no context lines)" in res.output
 
 
 def test_features_pipeline_round_trip(tmp_path):

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import yaml
 
 from iacfilter import plugins
-from iacfilter.dataset import fingerprint, load_dataset
+from iacfilter.dataset import describe_problems, fingerprint, load_dataset, problem_counts
 from iacfilter.errors import IacfilterError
 from iacfilter.output import write_atomically
 
@@ -82,6 +82,8 @@ def run_trial(config: dict[str, Any], out_dir: str | Path, log: Callable[[str], 
             shutil.rmtree(model_dir)
         model_dir.mkdir()
     train_set, val_set = load_dataset(config["train"]), load_dataset(config["val"])
+    log(describe_problems(train_set, "train"))
+    log(describe_problems(val_set, "val"))
     backend = plugins.scorers()[config["backend"]]
     started = time.perf_counter()
     scores = [float(p) for p in backend.train(dict(config.get("params") or {}), train_set, val_set, model_dir, seed, log)]
@@ -106,6 +108,7 @@ def run_trial(config: dict[str, Any], out_dir: str | Path, log: Callable[[str], 
         "smells": sorted({e.snippet.smell for e in train_set}),
         "technologies": sorted({e.snippet.tech for e in train_set}),
         "data": {"train": fingerprint(config["train"]), "val": fingerprint(config["val"])},
+        "alignment": {"train": problem_counts(train_set), "val": problem_counts(val_set)},
         "val_at_0.5": m.metrics(labels, scores, 0.5),
         "best_threshold": best["threshold"],
         "threshold_objective": {"objective": objective, **({"min_recall": min_recall} if objective == "recall" else {})},
