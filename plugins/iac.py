@@ -11,7 +11,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Sequence
+from typing import Callable, Sequence
 
 from iacfilter.dataset import RowWarning
 from iacfilter.findings import Finding, NoSnippet, Snippet
@@ -27,6 +27,16 @@ HEADER = re.compile(r"^\s*#\s*(?:\w+\s+)?(?:file|target line)\s*:", re.I)
 NUMBERED = re.compile(r"^\s*(?P<marked>>>>)?\s*(?P<no>\d+)\s*[:|]\s?(?P<text>.*)$")
 MARKED = re.compile(r"^\s*>>>\s?(?P<text>.*)$")
 URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
+# GitHub Actions workflows are YAML too: they belong to the github-actions technology, never to Ansible.
+WORKFLOW = re.compile(r"(?:^|/)\.github/(?:workflows/[^/]+|actions/(?:[^/]+/)*action)\.ya?ml$", re.I)
+# Where a scanner flags a block (checkov: a whole task), the line of the block that carries the smell.
+ANCHORS = {
+    "use_of_http": re.compile(r"http://", re.I),
+    "weak_cryptography_algorithms": re.compile(r"md5|sha-?1", re.I),
+    "suspicious_comment": re.compile(r"(?:#|//|/\*).*\b(?:todo|fixme|hack|xxx|bug)", re.I),
+    "hard_coded_secret": re.compile(r"pass|secret|token|key|credential|-----BEGIN", re.I),
+}
+MAX_REGION_LINES = 40
 NUMBER_SLACK = 30  # a "N:" prefix this close to the flagged line number is a line number, not the script's text
 
 
@@ -107,11 +117,40 @@ def split_context(content: str, context: str, line: int | None, size: int = CONT
     return a.before, a.after
 
 
-def iac_technology(name: str, description: str, suffixes: tuple[str, ...]) -> Technology:
+def region_end(finding: Finding) -> int | None:
+    """The last line of the flagged region, where the scanner gave one (a SARIF result's ``region.endLine``)."""
+    try:
+        end = finding.raw["locations"][0]["physicalLocation"]["region"]["endLine"]
+    except (KeyError, IndexError, TypeError):
+        return None
+    return end if isinstance(end, int) and finding.line is not None and end > finding.line else None
+
+
+def focus(lines: Sequence[str], finding: Finding) -> int:
+    """The flagged line; for a multi-line region, the first line in it that carries the finding's smell."""
+    end, anchor = region_end(finding), ANCHORS.get(finding.smell or "")
+    if end is None or anchor is None:
+        return finding.line
+    last = min(end, len(lines), finding.line + MAX_REGION_LINES)
+    return next((n for n in range(finding.line, last + 1) if anchor.search(lines[n - 1])), finding.line)
+
+
+def normalised(path: str) -> str:
+    return path.replace("\\", "/")
+
+
+def iac_technology(name: str, description: str, suffixes: tuple[str, ...],
+                   claims: Callable[[str], bool] | None = None) -> Technology:
+    """A line-based IaC technology: owns findings on files with ``suffixes`` (or, with ``claims``, the paths it
+    accepts), builds snippets from the flagged file's lines."""
+
     def owns(finding: Finding) -> bool:
         if URL.match(finding.path):  # a web finding's URL is never a script, whatever it ends with
             return False
-        return PurePosixPath(finding.path.replace("\\", "/")).suffix.lower() in suffixes
+        path = normalised(finding.path)
+        if claims is not None:
+            return claims(path)
+        return PurePosixPath(path).suffix.lower() in suffixes
 
     def snippet(finding: Finding, sources) -> Snippet:
         if finding.line is None or finding.line < 1:
@@ -121,7 +160,7 @@ def iac_technology(name: str, description: str, suffixes: tuple[str, ...]) -> Te
             raise NoSnippet(why)
         if finding.line > len(lines):
             raise NoSnippet(f"line {finding.line} is past the end of the file ({len(lines)} lines)")
-        return render(name, finding.smell, *window(lines, finding.line))
+        return render(name, finding.smell, *window(lines, focus(lines, finding)))
 
     def example(row: dict) -> Snippet:
         if not isinstance(row.get("content"), str):
