@@ -50,6 +50,32 @@ def test_unaligned_rows_are_counted_and_reported_by_eval(tmp_path, run_cli):
     assert res.exit_code == 0
     assert "2 of 3 rows could not be aligned with their context (1: flagged line not found in the context; " \
            "1: no context lines)" in res.output
+    config = tmp_path / "t.yaml"
+    config.write_text(yaml.safe_dump({"backend": "features", "train": str(data), "val": str(data),
+                                      "params": {"bits": 10}}))
+    res = run_subprocess("train", "--config", config, "--out", tmp_path / "trial")
+    assert res.returncode == 0, res.stderr
+    assert "train: 2 of 3 rows could not be aligned with their context" in res.stderr
+    metrics = json.loads((tmp_path / "trial" / "metrics.json").read_text())
+    assert metrics["alignment"]["val"]["unaligned"] == 2
+
+
+def test_recall_first_threshold_is_cross_validated_on_train_and_val(tmp_path):
+    train, val = data_subset(tmp_path, 200, 80)
+    config = {"backend": "features", "train": str(train), "val": str(val), "seed": 2,
+              "params": {"bits": 12, "context_weight": 0.5, "prior_weight": 4.0, "class_weight": "balanced"},
+              "thresholds": {"start": 0.05, "stop": 0.95, "step": 0.01, "objective": "recall", "min_recall": 0.95,
+                             "cv": 3}}
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(config))
+    res = run_subprocess("train", "--config", tmp_path / "t.yaml", "--out", tmp_path / "trial")
+    assert res.returncode == 0, res.stderr
+    m = json.loads((tmp_path / "trial" / "metrics.json").read_text())
+    assert m["threshold_objective"] == {"objective": "recall", "min_recall": 0.95,
+                                        "cross_validated": {"folds": 3, "on": "train+val"}}
+    cv = m["cv"]
+    assert cv["n"] == 280 and len(cv["per_fold"]) == 3 and m["best_threshold"] == cv["threshold"]
+    assert cv["at_threshold"]["recall"] >= 0.95  # the pooled out-of-fold scores meet the recall floor
+    assert 0 < cv["f1"]["mean"] <= 1 and cv["f1"]["sd"] >= 0
 
 
 def test_features_pipeline_round_trip(tmp_path):
