@@ -29,12 +29,12 @@ MARKED = re.compile(r"^\s*>>>\s?(?P<text>.*)$")
 URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
 # GitHub Actions workflows are YAML too: they belong to the github-actions technology, never to Ansible.
 WORKFLOW = re.compile(r"(?:^|/)\.github/(?:workflows/[^/]+|actions/(?:[^/]+/)*action)\.ya?ml$", re.I)
-# Where a scanner flags a block (checkov: a whole task), the line of the block that carries the smell.
+# Where a scanner flags a block (checkov: a whole task), the line of the block that carries the smell. Secret
+# scanners flag the secret's own line (their region ends on the next line), so secrets keep the flagged line.
 ANCHORS = {
     "use_of_http": re.compile(r"http://", re.I),
     "weak_cryptography_algorithms": re.compile(r"md5|sha-?1", re.I),
     "suspicious_comment": re.compile(r"(?:#|//|/\*).*\b(?:todo|fixme|hack|xxx|bug)", re.I),
-    "hard_coded_secret": re.compile(r"pass|secret|token|key|credential|-----BEGIN", re.I),
 }
 MAX_REGION_LINES = 40
 NUMBER_SLACK = 30  # a "N:" prefix this close to the flagged line number is a line number, not the script's text
