@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -12,7 +13,7 @@ import click
 from . import __version__, plugins
 from .decide import Models, classify, decide, default_champions, technology
 from .errors import IacfilterError
-from .inputs import read_scanner_output
+from .inputs import read_scanner_output, read_scanner_stdin
 from .output import write_atomically
 from .registry import ScanRun
 from .report import as_json, as_table, columns, summary
@@ -90,8 +91,8 @@ FILTER_OPTIONS = {
         "--threshold", type=click.FloatRange(0.0, 1.0), default=None,
         help="Override the model's frozen threshold: findings scoring below it are filtered."),
     "fmt": click.option(
-        "--format", "fmt", type=click.Choice(["sarif", "json", "table"]), default="sarif", show_default=True,
-        help="Output format."),
+        "--format", "fmt", type=click.Choice(["sarif", "json", "table", "html"]), default="sarif", show_default=True,
+        help="Output format (html: one self-contained page with a sortable table and a chart per smell)."),
     "batch_size": click.option(
         "--batch-size", type=click.IntRange(1, 4096), default=64, show_default=True,
         help="Snippets scored per model call."),
@@ -99,6 +100,26 @@ FILTER_OPTIONS = {
     "fail_on_findings": click.option(
         "--fail-on-findings", is_flag=True,
         help="Exit with code 1 when any finding is still reported after filtering (for pre-commit and CI gates)."),
+    # issue 11: baselines, pattern filters, the code scanning category
+    "baseline": click.option(
+        "--baseline", default=None, metavar="OLD.sarif", type=click.Path(dir_okay=False),
+        help="An earlier iacfilter output: mark each result new, unchanged, updated or absent (SARIF baselineState) "
+             "by a fingerprint that ignores line numbers."),
+    "only_new": click.option("--only-new", is_flag=True, help="With --baseline: report only new results."),
+    "include": click.option(
+        "--include", multiple=True, metavar="GLOB[:RULE]",
+        help="Keep findings matching this filter-sarif pattern (repeatable; later patterns win)."),
+    "exclude": click.option(
+        "--exclude", multiple=True, metavar="GLOB[:RULE]",
+        help="Leave out findings matching this filter-sarif pattern, before scoring (repeatable), e.g. "
+             "'tests/**' or '**/*.pp:IAC-HARD-CODED-*'."),
+    "patterns_file": click.option(
+        "--patterns-file", multiple=True, metavar="FILE", type=click.Path(dir_okay=False),
+        help="filter-sarif patterns, one per line ('+glob[:rule]' or '-glob[:rule]'; '#' comments), applied "
+             "before --include/--exclude."),
+    "category": click.option(
+        "--category", default=None, metavar="NAME",
+        help="Code scanning category: sets each run's automationDetails.id (NAME/, or NAME-i/ for several runs)."),
 }
 
 
@@ -124,10 +145,22 @@ def scorer_options(budget: int | None) -> dict:
 
 
 def run_filter(runs: list[ScanRun], *, source_root, tech, output, mode, model_dir, threshold, fmt, batch_size,
-               quiet, fail_on_findings=False, budget=None) -> int:
+               quiet, fail_on_findings=False, budget=None, baseline=None, only_new=False, include=(), exclude=(),
+               patterns_file=(), category=None) -> int:
     """Score, decide, write; return the number of findings still reported."""
-    findings = [f for run in runs for f in run.findings]
+    from . import baseline as baselines, patterns as pattern_filters
+
+    if only_new and not baseline:
+        raise click.UsageError("--only-new needs --baseline OLD.sarif")
     rules = load_rules_map()
+    patterns = pattern_filters.read_patterns(include, exclude, patterns_file)
+    excluded = [0] * len(runs)
+    if patterns:
+        runs, excluded = pattern_filters.apply(runs, patterns, rules)
+        if not quiet:
+            click.echo(f"iacfilter: {sum(excluded)} finding(s) excluded by patterns before scoring", err=True)
+    old = baselines.Baseline.read(baseline, rules) if baseline else None
+    findings = [f for run in runs for f in run.findings]
     techs = plugins.technologies()
     classify(findings, rules, techs, tech)
     sources = SourceRoot(source_root)
@@ -136,26 +169,49 @@ def run_filter(runs: list[ScanRun], *, source_root, tech, output, mode, model_di
         verdicts = decide(findings, models, sources, techs, batch_size=batch_size, progress=bar.update, warn=_warn)
     used = models.describe()
     drop = mode == "drop"
+    prints = baselines.fingerprints(findings, rules, sources)
+    states = [None] * len(findings)
+    if old:
+        states, absent = baselines.states(prints, verdicts, old)
+        if not quiet:
+            counts = Counter(states)
+            counts["absent"] = len(absent)
+            click.echo(f"iacfilter: against baseline {baseline}: {baselines.describe(counts)}", err=True)
     if fmt == "sarif":
         per_run, start = [], 0
         for run in runs:
             per_run.append(verdicts[start : start + len(run.findings)])
             start += len(run.findings)
         log = build_log(runs, per_run, rules, mode=mode, models=used, technologies=techs)
+        baselines.stamp(log, runs, verdicts, prints, mode, old, only_new)
+        if patterns:
+            pattern_filters.record(log, patterns, excluded)
+        if category:
+            for i, sarif_run in enumerate(log["runs"]):
+                sarif_run["automationDetails"] = {"id": f"{category}/" if len(runs) == 1 else f"{category}-{i}/"}
         text = dumps(log)
         problems = check_github_limits(log, text)
         if problems and drop:
             raise IacfilterError(output, "; ".join(problems) + " (split the input by technology or directory)")
         for problem in problems:
             _warn(f"GitHub code scanning would reject this file: {problem}")
-    elif fmt == "json":
-        text = as_json(findings, verdicts, drop)
     else:
-        text = as_table(findings, verdicts, drop)
+        shown = [i for i, state in enumerate(states) if not only_new or state == "new"]
+        f_shown, v_shown = [findings[i] for i in shown], [verdicts[i] for i in shown]
+        if fmt == "json":
+            text = as_json(f_shown, v_shown, drop)
+        elif fmt == "html":
+            from .html_report import as_html
+
+            codes = [baselines.flagged_code(findings[i], sources) for i in shown]
+            text = as_html(f_shown, v_shown, drop, used, [c if not c.startswith("@line") else "" for c in codes],
+                           [states[i] for i in shown], title=", ".join(sorted({r.origin for r in runs})))
+        else:
+            text = as_table(f_shown, v_shown, drop)
     write_atomically(output, text)
     if not quiet:
         click.echo(summary(findings, verdicts, used), err=True)
-    reported = sum(1 for v in verdicts if not v.filtered)
+    reported = sum(1 for v, state in zip(verdicts, states) if not v.filtered and (not only_new or state == "new"))
     if fail_on_findings and reported:
         click.get_current_context().exit(1)
     return reported
@@ -168,11 +224,13 @@ def filter_cmd(inputs, **options):
     """Score the findings in scanner output files and write filtered SARIF.
 
     INPUT is GLITCH output (--csv, 2.x or 1.x, or --linter rows) or SARIF 2.1.0 from any tool; the format is
-    detected from the content. Example:
+    detected from the content; '-' reads it from standard input. Example:
 
         iacfilter filter glitch.csv --source-root repo/ -o filtered.sarif
     """
-    runs = [run for path in inputs for run in read_scanner_output(path)]
+    if list(inputs).count("-") > 1:
+        raise click.UsageError("'-' (standard input) can be given only once")
+    runs = [run for path in inputs for run in (read_scanner_stdin() if path == "-" else read_scanner_output(path))]
     run_filter(runs, **options)
 
 
