@@ -13,6 +13,7 @@ import click
 from . import __version__, plugins
 from .decide import Models, classify, decide, default_champions, technology
 from .errors import IacfilterError
+from .findings import Finding, NoSnippet
 from .inputs import read_scanner_output, read_scanner_stdin
 from .output import write_atomically
 from .registry import ScanRun
@@ -309,3 +310,156 @@ def _add_commands() -> None:
 
 
 _add_commands()
+
+
+# --- issue 11: explain a decision, label findings, triage in the terminal -------------------------------------
+
+def _split_location(location: str) -> tuple[str, int]:
+    path, sep, line = location.rpartition(":")
+    if not sep or not path or not line.isdigit() or int(line) < 1:
+        raise IacfilterError(location, "expected PATH:LINE (LINE counts from 1)")
+    return path, int(line)
+
+
+def _load_examples(datasets) -> list:
+    from .dataset import load_dataset
+
+    return [e for d in datasets for e in load_dataset(d)]
+
+
+@cli.command("explain")
+@click.argument("output_file", metavar="OUT.sarif", type=click.Path(dir_okay=False))
+@click.argument("selector", metavar="INDEX|PATH:LINE")
+@click.option("--source-root", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Root the flagged paths are relative to (as given to 'filter').")
+@click.option("--model", "model_dir", default=None, metavar="NAME|DIR",
+              help="Champion to explain with (default: the one named in the output).")
+@click.option("--dataset", "datasets", multiple=True, type=click.Path(dir_okay=False), metavar="D.jsonl",
+              help="Labelled dataset(s) to show the nearest examples from (repeatable).")
+@click.option("-k", "--nearest", "k", type=click.IntRange(1, 50), default=3, show_default=True,
+              help="How many nearest examples to show.")
+@click.option("--tech", default=None, metavar="NAME", help="Technology, as given to 'filter --tech'.")
+@click.option("--json", "as_json_", is_flag=True, help="Print JSON instead of text.")
+def explain_cmd(output_file, selector, source_root, model_dir, datasets, k, tech, as_json_):
+    """Why a finding of an iacfilter output was kept or filtered.
+
+    INDEX counts the output's results from 1 in file order; PATH:LINE picks every result on that line. Shows
+    the snippet the model saw, score and threshold, verdict and reason, the rule (CWE, severity), the features
+    that moved the score (where the model can say), the nearest labelled examples (--dataset) and a dual-head
+    model's rationale. Example:
+
+        iacfilter explain out.sarif playbooks/site.yml:8 --source-root repo/ --dataset train.jsonl
+    """
+    from . import explain
+
+    rules, techs = load_rules_map(), plugins.technologies()
+    if tech is not None:
+        technology(techs, tech)
+    chosen = explain.select(explain.read_output(output_file), selector, output_file)
+    sources = SourceRoot(source_root)
+    examples = _load_examples(datasets)
+    items = []
+    for o in chosen:
+        explain.classify_one(o, rules, techs, tech)
+        items.append(explain.explain_one(o, rules=rules, techs=techs, sources=sources, model_name=model_dir,
+                                         examples=examples, k=k))
+    click.echo(explain.as_json(items) if as_json_ else "\n".join(explain.render(e) for e in items), nl=False)
+
+
+@cli.command("label")
+@click.argument("location", metavar="PATH:LINE")
+@click.argument("label", type=click.Choice(["tp", "fp"], case_sensitive=False))
+@click.option("--dataset", required=True, type=click.Path(dir_okay=False), metavar="D.jsonl",
+              help="Dataset to add the row to (created if missing; an earlier label of the same finding is replaced).")
+@click.option("--source-root", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Root PATH is relative to.")
+@click.option("--tech", default=None, metavar="NAME", help="Technology (default: decided by file type).")
+@click.option("--smell", default=None, metavar="NAME",
+              help="Canonical smell (hard_coded_secret, suspicious_comment, ...); default: the smell of the result at "
+                   "PATH:LINE in --sarif.")
+@click.option("--sarif", "sarif_file", default=None, type=click.Path(dir_okay=False), metavar="OUT.sarif",
+              help="An iacfilter output to take the finding's smell and technology from.")
+def label_cmd(location, label, dataset, source_root, tech, smell, sarif_file):
+    """Label the finding at PATH:LINE a true (tp) or false (fp) positive in a dataset.
+
+    The row is built from the source file by the technology's own snippet code, exactly what the filter shows
+    the model, so 'iacfilter train' learns from it. Example:
+
+        iacfilter label playbooks/site.yml:8 fp --smell hard_coded_secret --dataset team.jsonl --source-root repo/
+    """
+    from . import explain, triage
+
+    path, line = _split_location(location)
+    rules, techs = load_rules_map(), plugins.technologies()
+    if tech is not None:
+        technology(techs, tech)
+    known = {r.smell for r in rules.rules}
+    if sarif_file:
+        hits = explain.select(explain.read_output(sarif_file), location, sarif_file)
+        for o in hits:
+            explain.classify_one(o, rules, techs, tech)
+        smells = sorted({o.finding.smell for o in hits if o.finding.smell})
+        if smell is None:
+            if len(smells) != 1:
+                raise IacfilterError(location, f"several smells here ({', '.join(smells) or 'none known'}): pick one with --smell")
+            smell = smells[0]
+        tech = tech or next((o.finding.tech for o in hits if o.finding.smell == smell), None)
+    if smell is None:
+        raise click.UsageError("give --smell NAME, or --sarif OUT.sarif to take it from an iacfilter output")
+    if smell not in known:
+        raise IacfilterError(f"--smell {smell}", f"unknown smell (known: {', '.join(sorted(known))})")
+    finding = Finding(tool="iacfilter", rule=smell, path=path, line=line, smell=smell)
+    finding.tech = tech or next((n for n, t in sorted(techs.items()) if t.owns(finding)), None)
+    try:
+        snippet = triage.snippet_of(finding, techs, SourceRoot(source_root))
+    except NoSnippet as exc:
+        raise IacfilterError(location, str(exc)) from None
+    row = triage.row_for(finding, snippet, triage.LABELS[label.lower()], techs[finding.tech], "iacfilter label")
+    before = triage.upsert(dataset, row)
+    was = "" if before is None else f" (was {before})"
+    click.echo(f"labelled {location} {row['label']}{was}: {finding.smell} in {finding.tech} -> {dataset}", err=True)
+
+
+@cli.command("triage")
+@click.argument("output_file", metavar="OUT.sarif", type=click.Path(dir_okay=False))
+@click.option("--dataset", required=True, type=click.Path(dir_okay=False), metavar="D.jsonl",
+              help="Dataset the answers go to (created if missing). Findings it already holds are skipped.")
+@click.option("--source-root", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Root the flagged paths are relative to (as given to 'filter').")
+@click.option("--tech", default=None, metavar="NAME", help="Technology, as given to 'filter --tech'.")
+@click.option("--only", type=click.Choice(["all", "kept", "filtered"]), default="all", show_default=True,
+              help="Which verdicts to walk.")
+def triage_cmd(output_file, dataset, source_root, tech, only):
+    """Walk the findings of an iacfilter output and label each in the terminal.
+
+    Keys: t true positive, f false positive, s skip, q quit. Every answer is written at once; run it again
+    to go on where you stopped. Retrain with the team's dataset next to the shipped one
+    ('train: [train.jsonl, team.jsonl]' in a trial config) and check it with 'iacfilter eval team.jsonl'.
+    """
+    from . import explain, triage
+
+    rules, techs = load_rules_map(), plugins.technologies()
+    if tech is not None:
+        technology(techs, tech)
+    found = explain.read_output(output_file)
+    items = []
+    for o in found:
+        explain.classify_one(o, rules, techs, tech)
+        verdict = o.recorded.get("verdict")
+        if only == "all" or (only == "filtered") == (verdict == "filtered"):
+            items.append((o.finding, o.recorded))
+    counts = triage.walk(items, dataset, techs, SourceRoot(source_root), getchar=_read_key, echo=click.echo)
+    parts = [f"{counts[k]} {k}" for k in ("TP", "FP", "skipped", "left", "already labelled", "no snippet") if counts[k]]
+    click.echo(f"triage: {', '.join(parts) or 'nothing to label'} -> {dataset}", err=True)
+
+
+def _read_key() -> str:
+    """One key press from the terminal; from a pipe, the next non-blank character (end of input quits)."""
+    if sys.stdin.isatty():
+        return click.getchar()
+    while True:
+        ch = sys.stdin.read(1)
+        if not ch:
+            return "q"
+        if not ch.isspace():
+            return ch
