@@ -117,7 +117,7 @@ FILTER_OPTIONS = {
     "patterns_file": click.option(
         "--patterns-file", multiple=True, metavar="FILE", type=click.Path(dir_okay=False),
         help="filter-sarif patterns, one per line ('+glob[:rule]' or '-glob[:rule]'; '#' comments), applied "
-             "before --include/--exclude."),
+             "first; then every --exclude, then every --include (so an include takes back what an exclude left out)."),
     "category": click.option(
         "--category", default=None, metavar="NAME",
         help="Code scanning category: sets each run's automationDetails.id (NAME/, or NAME-i/ for several runs)."),

@@ -81,7 +81,8 @@ def parse(line: str, where: str = "pattern") -> Pattern:
 
 
 def read_patterns(includes: Sequence[str] = (), excludes: Sequence[str] = (), files: Sequence[str] = ()) -> list[Pattern]:
-    """Patterns from pattern files (one per line; '#' comments), then --include (+) and --exclude (-)."""
+    """Patterns from pattern files (one per line; '#' comments), then --exclude (-), then --include (+): an
+    include can take back what an exclude left out. For any other order, write the patterns in a file."""
     from .inputs import read_text_file
 
     patterns = []
@@ -90,8 +91,8 @@ def read_patterns(includes: Sequence[str] = (), excludes: Sequence[str] = (), fi
             line = raw.strip()
             if line and not line.startswith("#"):
                 patterns.append(parse(line, f"{path}: line {number}:"))
-    patterns += [parse(p if p[:1] in "+-" else "+" + p, "--include") for p in includes]
-    patterns += [parse("-" + p.lstrip("-") if not p.startswith("-") else p, "--exclude") for p in excludes]
+    patterns += [parse(p if p.startswith("-") else "-" + p.removeprefix("+"), "--exclude") for p in excludes]
+    patterns += [parse(p if p.startswith("+") else "+" + p.removeprefix("-"), "--include") for p in includes]
     return patterns
 
 
