@@ -196,6 +196,18 @@ def test_action_filters_existing_output(tmp_path):
     assert "| hard_coded_secret |" in summary
 
 
+def test_action_takes_several_outputs_one_per_line(tmp_path):
+    work = tmp_path / "checkout"
+    shutil.copytree(EXAMPLES / "chef", work)
+    shutil.copy(work / "glitch.csv", work / "more.csv")
+    outputs, _, done = run_action({"scanner-output": "glitch.csv\nmore.csv\n", "category": "iac"}, work)
+    assert all(p.returncode == 0 for p in done), done[-1].stderr
+    rows = len((EXAMPLES / "chef" / "glitch.csv").read_text().splitlines()) - 1
+    assert int(outputs["findings"]) == 2 * rows
+    doc = json.loads((work / "iacfilter.sarif").read_text())
+    assert [run["automationDetails"]["id"] for run in doc["runs"]] == ["iac-0/", "iac-1/"]
+
+
 def test_action_with_a_baseline_reports_new_results(tmp_path):
     work = tmp_path / "checkout"
     shutil.copytree(EXAMPLES / "ansible", work)
