@@ -21,7 +21,6 @@ import copy
 import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any, Sequence
 
 from .errors import IacfilterError
@@ -41,7 +40,7 @@ def normalise_path(path: str) -> str:
     posix = path.replace("\\", "/")
     while posix.startswith("./"):
         posix = posix[2:]
-    return str(PurePosixPath(posix)) if posix else posix
+    return posix
 
 
 def flagged_code(finding: Finding, sources=None) -> str:
