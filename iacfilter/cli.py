@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -448,18 +449,41 @@ def triage_cmd(output_file, dataset, source_root, tech, only):
         verdict = o.recorded.get("verdict")
         if only == "all" or (only == "filtered") == (verdict == "filtered"):
             items.append((o.finding, o.recorded))
-    counts = triage.walk(items, dataset, techs, SourceRoot(source_root), getchar=_read_key, echo=click.echo)
+    with _keys() as read_key:
+        counts = triage.walk(items, dataset, techs, SourceRoot(source_root), getchar=read_key, echo=click.echo)
     parts = [f"{counts[k]} {k}" for k in ("TP", "FP", "skipped", "left", "already labelled", "no snippet") if counts[k]]
     click.echo(f"triage: {', '.join(parts) or 'nothing to label'} -> {dataset}", err=True)
 
 
-def _read_key() -> str:
-    """One key press from the terminal; from a pipe, the next non-blank character (end of input quits)."""
-    if sys.stdin.isatty():
-        return click.getchar()
-    while True:
-        ch = sys.stdin.read(1)
-        if not ch:
-            return "q"
-        if not ch.isspace():
-            return ch
+
+@contextmanager
+def _keys():
+    """A function returning one key press. On a terminal, it stays in cbreak mode (no line buffering, no echo)
+    for the whole session, so keys typed ahead are never lost or echoed; from a pipe, the next non-blank
+    character. End of input (or Ctrl-D) reads as 'q'."""
+    if not sys.stdin.isatty():
+        def piped() -> str:
+            while True:
+                ch = sys.stdin.read(1)
+                if not ch:
+                    return "q"
+                if not ch.isspace():
+                    return ch
+
+        yield piped
+        return
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    tty.setcbreak(fd)
+
+    def pressed() -> str:
+        ch = os.read(fd, 1).decode("utf-8", errors="replace")
+        return "q" if ch in ("", "\x04") else ch
+
+    try:
+        yield pressed
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)

@@ -113,8 +113,7 @@ def test_triage_in_a_real_terminal_is_resumable(tmp_path, out):
         term.wait_for(f"[3/{total}]")
         term.keys("s")
         term.wait_for(f"[4/{total}]")
-        term.keys("x")  # not a key triage knows: asked again
-        term.keys("q")
+        term.keys("xq")  # typed ahead: x is not a key triage knows (asked again), then q
         screen = term.wait_for("TRIAGE-EXIT=0")
         assert "triage: 1 TP, 1 FP, 1 skipped" in screen
     finally:
