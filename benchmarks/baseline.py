@@ -2,7 +2,8 @@
 
 Builds N findings from the real Puppet corpus output (GLITCH 2.0), decides them with a constant scorer, writes
 an annotated log as the baseline, then times: fingerprinting (rule + file + normalised code), stamping the
-log (partialFingerprints + baselineState), reading the baseline back and matching, and the pattern filter.
+log against the baseline (partialFingerprints + baselineState), reading the baseline back, and the pattern
+filter. The SARIF writer itself (build_log) is the spine's cost, not counted here.
 
     python benchmarks/baseline.py [--findings 10000] [--repeat 3]
 """
@@ -68,11 +69,13 @@ def main() -> None:
         old.write_text(dumps(old_log))
         base, read_best, _ = timed(lambda: baselines.Baseline.read(str(old), rules), args.repeat)
 
-        def compare():
+        stamp_times = []
+        for _ in range(args.repeat):
             log = build_log(runs, [verdicts], rules, mode="annotate", models=[("constant", 0.5)])
-            return baselines.stamp(log, runs, verdicts, prints, "annotate", base)
-
-        counts, stamp_best, _ = timed(compare, args.repeat)
+            t0 = time.perf_counter()
+            counts = baselines.stamp(log, runs, verdicts, prints, "annotate", base)
+            stamp_times.append(time.perf_counter() - t0)
+        stamp_best = min(stamp_times)
         pats = patterns.read_patterns(excludes=["**/tests/**", "**/spec/**:IAC-*"], includes=["**/manifests/**"])
         (_, excluded), pat_best, _ = timed(lambda: patterns.apply(runs, pats, rules), args.repeat)
         print(json.dumps({
@@ -81,7 +84,7 @@ def main() -> None:
             "spine_decide_seconds": round(spine, 3),
             "fingerprints_seconds": round(fp_best, 3),
             "baseline_read_seconds": round(read_best, 3),
-            "build_and_stamp_against_baseline_seconds": round(stamp_best, 3),
+            "stamp_against_baseline_seconds": round(stamp_best, 3),
             "patterns_seconds": round(pat_best, 3),
             "states": dict(counts),
             "excluded_by_patterns": excluded,
