@@ -170,13 +170,20 @@ class LinearFeatureModel:
         return (1.0 / (1.0 + np.exp(-self.logits(snippets)))).tolist()
 
     def explain(self, snippet: Snippet) -> list[tuple[str, float]]:
-        """Each named feature of the snippet with its weight (features sharing a hash bucket: the first named)."""
-        seen, out = set(), []
-        for name in extract(snippet):
+        """What each feature added to the logit (weight times its value; a hash bucket is named by the first
+        feature in it), and the catalogue prior's reasons: with the bias they sum to the logit exactly."""
+        indices, values, _ = vectorise([snippet], self.bits, self.context_weight, self.catalogue)
+        value = dict(zip(indices.tolist(), values.tolist()))
+        names = extract(snippet) + (catalogue_names(snippet) if self.catalogue else [])
+        names += context_names(snippet) if self.context_weight else []
+        out, seen = [], set()
+        for name in names:
             bucket = _bucket(name, self.bits)
-            if bucket not in seen:
+            if bucket in value and bucket not in seen:
                 seen.add(bucket)
-                out.append((name, float(self.weights[bucket])))
+                out.append((name, float(self.weights[bucket]) * value[bucket]))
+        if self.prior_weight:
+            out += [(f"catalogue prior: {reason}", self.prior_weight * sign) for reason, sign in evidence(snippet) if sign]
         return out
 
 
