@@ -80,11 +80,9 @@ EVIDENCE = {
         "scripts on this HTML page.",
     ],
     ("csp", "not-html"): [
-        "The response is not HTML (Content-Type {ctype}, status {status}), and a missing or weak CSP only matters "
-        "on HTML documents.",
-        "This is a {ctype} response, not an HTML page, so CSP findings here are FP under the policy.",
-        "Nothing here renders as a document: status {status} with content type {ctype}. CSP is required only on "
-        "HTML responses.",
+        "The response is not HTML: it is {what}, and a missing or weak CSP only matters on HTML documents.",
+        "This is {what}, not an HTML page, so CSP findings here are FP under the policy.",
+        "Nothing here renders as a document ({what}). CSP is required only on HTML responses.",
     ],
     ("csp", "sound"): [
         "The page does send a CSP that restricts scripts (`{value}`). The complaint targets some other aspect of a "
@@ -93,9 +91,8 @@ EVIDENCE = {
         "is sound; findings about nonces or style directives alone are FP.",
     ],
     ("optional-headers", "not-html"): [
-        "{header} is only required on HTML responses without a sound CSP; this response is {ctype} (status "
-        "{status}), not HTML.",
-        "The missing {header} is on a non-HTML response ({ctype}), where the policy calls it FP.",
+        "{header} is only required on HTML responses without a sound CSP; this one is {what}, not HTML.",
+        "The missing {header} is on a non-HTML response ({what}), where the policy calls it FP.",
     ],
     ("optional-headers", "sound-csp"): [
         "{header} is missing, but the HTML response has a sound CSP (`{value}`), which makes it unnecessary under "
@@ -210,8 +207,12 @@ EVIDENCE = {
         "Nothing in the exchange shows HTTPS on this host; a missing Secure flag on an HTTP-only host is FP.",
     ],
     ("plain-http", "serves"): [
-        "The site serves content over plain HTTP (status {status}, {ctype}) without redirecting to HTTPS.",
-        "This http:// URL answers with a page or sets cookies ({cookies}) instead of redirecting to HTTPS.",
+        "The site serves an HTML page over plain HTTP (status {status}, {ctype}) without redirecting to HTTPS.",
+        "This http:// URL answers with a {ctype} page instead of redirecting to HTTPS.",
+    ],
+    ("plain-http", "sets-cookies"): [
+        "Over plain HTTP the response (status {status}) sets cookies ({cookies}) and does not redirect to HTTPS.",
+        "This http:// response sets {cookies} in the clear instead of sending the client to HTTPS.",
     ],
     ("plain-http", "redirects"): [
         "The HTTP endpoint only redirects ({status}) to `{location}`, an HTTPS URL.",

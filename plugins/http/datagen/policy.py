@@ -197,6 +197,19 @@ def sensitive(f: dict) -> str:
     return ""
 
 
+def not_html_because(f: dict) -> str:
+    """Why a response is not HTML, in words."""
+    code = status(f) or 0
+    if code == 304:
+        return "a 304 Not Modified response without a body"
+    if 300 <= code < 400:
+        return f"a {code} redirect"
+    if body_empty(f):
+        return f"a {code} response with an empty body"
+    ctype = content_type(f)
+    return f"a {ctype} response" if ctype else "a response without Content-Type that is not an HTML document"
+
+
 def _v(label: str, rule: str, reason: str, **facts) -> Verdict:
     return Verdict(label, rule, reason, facts)
 
@@ -218,8 +231,7 @@ def rule_hsts(f: dict, subject: dict) -> Verdict:
 
 def rule_csp(f: dict, subject: dict) -> Verdict:
     if not is_html(f):
-        return _v("FP", "csp", "not-html", ctype=content_type(f) or "none", status=status(f),
-                  empty=body_empty(f))
+        return _v("FP", "csp", "not-html", what=not_html_because(f), status=status(f))
     value = csp_header(f)
     weakness = csp_weakness(value)
     if weakness:
@@ -233,8 +245,7 @@ def rule_optional_header(f: dict, subject: dict) -> Verdict:
     if present is not None:
         return rule_header_value(f, subject)
     if not is_html(f):
-        return _v("FP", "optional-headers", "not-html", header=name, ctype=content_type(f) or "none",
-                  status=status(f))
+        return _v("FP", "optional-headers", "not-html", header=name, what=not_html_because(f), status=status(f))
     csp = csp_header(f)
     if name.lower() == "x-frame-options":
         if csp is not None and "frame-ancestors" in csp_directives(csp):
@@ -332,10 +343,12 @@ def rule_plain_http(f: dict, subject: dict) -> Verdict | None:
         if loc.lower().startswith("https://"):
             return _v("FP", "plain-http", "redirects", status=code, location=loc)
         if cookies:
-            return _v("TP", "plain-http", "serves", status=code, ctype=content_type(f), cookies=cookies)
+            return _v("TP", "plain-http", "sets-cookies", status=code, cookies=cookies)
         return None
-    if is_html(f) or cookies:
-        return _v("TP", "plain-http", "serves", status=code, ctype=content_type(f), cookies=cookies)
+    if cookies:
+        return _v("TP", "plain-http", "sets-cookies", status=code, cookies=cookies)
+    if is_html(f):
+        return _v("TP", "plain-http", "serves", status=code, ctype=content_type(f))
     return None
 
 
@@ -433,11 +446,11 @@ def rule_exposed_file(f: dict, subject: dict) -> Verdict | None:
     text = body(f)
     ctype = content_type(f)
     path = urlsplit(f.get("url") or "").path
-    if ctype in BINARY_TYPES:
-        return _v("TP", "backup-file", "binary", ctype=ctype, path=path)
     m = SOURCE_LIKE.search(text)
     if m:
         return _v("TP", "backup-file", "source", ctype=ctype or "none", path=path, marker=m.group(0).strip())
+    if ctype in BINARY_TYPES:
+        return _v("TP", "backup-file", "binary", ctype=ctype, path=path)
     if is_html(f) or not text.strip():
         return _v("FP", "backup-file", "normal-page", ctype=ctype or "none", path=path,
                   title=(re.search(r"<title>(.*?)</title>", text, re.I | re.S) or [None, ""])[1].strip())

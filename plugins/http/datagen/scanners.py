@@ -9,6 +9,7 @@ follows what it saw, never the label.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -39,6 +40,10 @@ class Check:
         if self.check_id == "nginx-version" and "nginx" not in (case.page.get("Server") or ""):
             return False
         return not self.seen or case.seen in self.seen
+
+
+def _csp(case: Case) -> str:
+    return case.page.get("Content-Security-Policy") or ""
 
 
 def burp(index: int) -> str:
@@ -82,15 +87,17 @@ CHECKS: dict[str, list[Check]] = {
     ],
     "csp": [
         Check("ZAP", "Content Security Policy (CSP) Header Not Set", "10038", ("missing",)),
-        Check("ZAP", "CSP: script-src unsafe-inline", "10055", ("weak", "value"),
-              evidence=lambda c: c.page.get("Content-Security-Policy") or ""),
-        Check("ZAP", "CSP: Wildcard Directive", "10055", ("weak", "value"),
-              evidence=lambda c: c.page.get("Content-Security-Policy") or ""),
-        Check("ZAP", "CSP: style-src unsafe-inline", "10055", ("value", "weak"),
-              evidence=lambda c: c.page.get("Content-Security-Policy") or ""),
-        Check("ZAP", "CSP: Failure to Define Directive with No Fallback", "10055", ("value", "weak"),
-              evidence=lambda c: c.page.get("Content-Security-Policy") or ""),
-        Check("ZAP", "CSP: Notices", "10055", ("value",), evidence=lambda c: c.page.get("Content-Security-Policy") or ""),
+        Check("ZAP", "CSP: script-src unsafe-inline", "10055", ("weak", "value"), evidence=_csp,
+              when=lambda c: "'unsafe-inline'" in _csp(c)),
+        Check("ZAP", "CSP: Wildcard Directive", "10055", ("weak", "value"), evidence=_csp,
+              when=lambda c: re.search(r"(^|\s)\*(\s|;|$)", _csp(c)) is not None),
+        Check("ZAP", "CSP: style-src unsafe-inline", "10055", ("value", "weak"), evidence=_csp,
+              when=lambda c: re.search(r"(style-src|default-src)[^;]*'unsafe-inline'", _csp(c)) is not None),
+        Check("ZAP", "CSP: script-src unsafe-eval", "10055", ("value", "weak"), evidence=_csp,
+              when=lambda c: "'unsafe-eval'" in _csp(c)),
+        Check("ZAP", "CSP: Failure to Define Directive with No Fallback", "10055", ("value", "weak"), evidence=_csp,
+              when=lambda c: "form-action" not in _csp(c) or "frame-ancestors" not in _csp(c)),
+        Check("ZAP", "CSP: Notices", "10055", ("value",), evidence=_csp),
         Check("Nuclei", "HTTP Missing Security Headers", "http-missing-security-headers:content-security-policy",
               ("missing",)),
         Check("Wapiti", "Content Security Policy Configuration", "csp", ("missing",),
@@ -99,8 +106,11 @@ CHECKS: dict[str, list[Check]] = {
               evidence=lambda c: "CSP \"script-src\" value is not safe"),
         Check("Mozilla HTTP Observatory", "content-security-policy", "csp-not-implemented", ("missing",)),
         Check("Mozilla HTTP Observatory", "content-security-policy",
-              "csp-implemented-with-unsafe-inline", ("weak", "value"),
-              evidence=lambda c: c.page.get("Content-Security-Policy") or ""),
+              "csp-implemented-with-unsafe-inline", ("weak", "value"), evidence=_csp,
+              when=lambda c: "'unsafe-inline'" in _csp(c)),
+        Check("Mozilla HTTP Observatory", "content-security-policy",
+              "csp-implemented-with-unsafe-inline-in-style-src-only", ("value",), evidence=_csp,
+              when=lambda c: "style-src 'self' 'unsafe-inline'" in _csp(c)),
         Check("drheader", "Content-Security-Policy", "Header not included in response", ("missing",)),
         Check("drheader", "Content-Security-Policy", "Must-Contain-One directive missed", ("value", "weak"),
               evidence=lambda c: "nonce-, strict-dynamic"),

@@ -226,7 +226,7 @@ FAMILIES: list[Family] = [
            settings="/wp-admin/options-general.php", search=("/", "s"), api_users="/wp-json/wp/v2/users",
            api_public="/wp-json/wp/v2/posts", static="/wp-content/themes/twentytwentyfour",
            backups=(("/wp-config.php.bak", "config"), ("/wp-config.php~", "config"), ("/wordpress.zip", "archive"))),
-    Family("drupal-cms", ["", "www", "cms"], ["Apache/2.4.57 (Debian)", "nginx"], "Drupal", "SESS" + "3f1a9c",
+    Family("drupal-cms", ["", "www", "cms"], ["Apache/2.4.57 (Debian)", "nginx"], "Drupal", "SESS" + "5f3c0a9e2b7d41c6a8e0f9b3d2c1a7e4",
            token_field="form_token", powered=["PHP/8.1.27"], banners=[("X-Generator", "Drupal 10 (https://www.drupal.org)")],
            home=_app_home("Portal"), trace=_trace_php, error=_generic_error("app"), login="/user/login",
            admin="/admin/content", settings="/user/1/edit", search=("/search/node", "keys"),
