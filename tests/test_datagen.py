@@ -194,6 +194,14 @@ def test_rule_xss():
     assert label("xss", ex(body=encoded, attack=payload)) == "FP"
     assert label("xss", ex(ctype="application/json", body=json.dumps({"q": payload}), attack=payload,
                            headers=[("X-Content-Type-Options", "nosniff")])) == "FP"
+    # Burp and Wapiti reports carry no payload field: the parameter's value in the request is the input
+    url = "https://a.example/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E"
+    finding = ex(url=url, body=page)
+    finding["param"] = "q"
+    assert label("xss", finding) == "TP"
+    finding = ex(url=url, body=encoded)
+    finding["param"] = "q"
+    assert label("xss", finding) == "FP"
 
 
 def test_rule_csrf():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from urllib.parse import quote
 from dataclasses import dataclass, field
 
 from .pages import Ctx, Page
@@ -443,13 +444,13 @@ def case_xss(family: Family, ctx: Ctx) -> Case:
     scheme = _scheme(ctx)
     if scenario == "json-nosniff":
         page = page_of(family, ctx, "api_public", scheme)
-        page.url = f"{scheme}://{page.host}{family.api_public.split('?')[0]}?{param}=" + attack.replace(" ", "%20")
+        page.url = f"{scheme}://{page.host}{family.api_public.split('?')[0]}?{param}=" + quote(attack, safe="")
         page.set("Content-Type", rng.choice(["application/json", "application/json; charset=utf-8"]))
         page.set("X-Content-Type-Options", "nosniff")
         page.body = json.dumps({"query": attack, "results": [], "took_ms": rng.randrange(1, 90)})
         return Case("xss", family.name, scenario, "FP", page, seen="reflected", attack=attack, param=param)
     page = page_of(family, ctx, "search", scheme)
-    page.url = page.url.split("?")[0] + ("&" if "?" in path else "?") + f"{param}=" + attack.replace(" ", "%20")
+    page.url = page.url.split("?")[0] + ("&" if "?" in path else "?") + f"{param}=" + quote(attack, safe="")
     if scenario == "unencoded":
         shown = attack
         js_shown = attack

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from ..exchange import header
 
@@ -385,8 +385,18 @@ def rule_certificate(f: dict, subject: dict) -> Verdict | None:
     return _v("FP", "certificate", "valid", **facts)
 
 
+def reflected_input(f: dict) -> str:
+    """The scanner's payload: its ``attack``, else the value of the finding's parameter in the request."""
+    if f.get("attack"):
+        return f["attack"]
+    line = (f.get("request") or {}).get("line") or ""
+    target = line.split(" ")[1] if line.count(" ") >= 2 else f.get("url") or ""
+    values = parse_qs(urlsplit(target).query, keep_blank_values=True).get(f.get("param") or "", [])
+    return values[0] if values else ""
+
+
 def rule_xss(f: dict, subject: dict) -> Verdict | None:
-    attack = f.get("attack") or ""
+    attack = reflected_input(f)
     if not attack:
         return None
     nosniff = (header(resp_headers(f), "X-Content-Type-Options") or "").lower() == "nosniff"

@@ -236,7 +236,6 @@ CHECKS: dict[str, list[Check]] = {
         Check("Nuclei", "Untrusted Root Certificate", "untrusted-root-certificate", ("self-signed", "valid")),
         Check("Nuclei", "Wildcard TLS Certificate", "wildcard-tls", ("valid-wildcard",)),
         Check("Nuclei", "SSL Certificate Issuer", "ssl-issuer", ("valid", "expired", "self-signed")),
-        Check("Burp Suite", "SSL certificate", burp(0x01000100)),
         Check("Wapiti", "TLS/SSL misconfigurations", "ssl"),
     ],
     "xss": [
@@ -270,7 +269,7 @@ CHECKS: dict[str, list[Check]] = {
     "server_error_disclosure": [
         Check("ZAP", "Application Error Disclosure", "90022"),
         Check("ZAP", "Information Disclosure - Debug Error Messages", "10023"),
-        Check("Wapiti", "Internal Server Error", "anomaly",
+        Check("Wapiti", "Internal Server Error", "sql",
               evidence=lambda c: f"The server responded with a {c.page.status} HTTP error code"),
         Check("Burp Suite", "Detailed error messages revealed", ""),
         Check("Nuclei", "Generic Error Stack Trace", "stacktraces"),
@@ -298,7 +297,8 @@ def _fill(check: Check, case: Case) -> tuple[str, str]:
 
 
 def findings_for(case: Case, rng) -> list[dict]:
-    """The Finding.details dicts of every scanner check that fits the case (the caller picks among them)."""
+    """The Finding.details dicts of every scanner check that fits the case (the caller picks among them),
+    with the fields each scanner's report really carries (as the readers extract them)."""
     out = []
     for check in CHECKS[case.smell]:
         if not check.fits(case):
@@ -306,9 +306,37 @@ def findings_for(case: Case, rng) -> list[dict]:
         name, cid = _fill(check, case)
         param = check.param(case) if check.param else (case.param or _default_param(case, check))
         evidence = check.evidence(case) if check.evidence else _default_evidence(case, check)
+        attack = case.attack
+        if check.scanner == "Burp Suite":      # the XML export: type, name, location "[q parameter]", exchange
+            evidence, attack = "", ""
+            param = case.param if case.smell == "xss" else ""
+        elif check.scanner == "Nuclei":        # template-id:matcher-name, extracted-results
+            cid, param, evidence = _nuclei(case, cid)
+            attack = ""
+        elif check.scanner == "Wapiti":        # category, module, parameter, info
+            attack = ""
+            param = case.param if case.smell == "xss" else ""
         out.append(case.page.finding(scanner=check.scanner, check=name, check_id=cid, param=param or "",
-                                     evidence=evidence or "", attack=case.attack))
+                                     evidence=evidence or "", attack=attack))
     return out
+
+
+def _nuclei(case: Case, cid: str) -> tuple[str, str, str]:
+    """(check id, param = matcher name or fuzzing parameter, evidence = extracted results) of a Nuclei event."""
+    template, _, matcher = cid.partition(":")
+    if template == "tech-detect":
+        value = case.page.get(case.subject.get("header", "Server")) or ""
+        matcher = re.split(r"[/ (]", value.strip())[0].lower() or "unknown"
+        return f"tech-detect:{matcher}", matcher, ""
+    if template == "nginx-version":
+        return template, "", case.page.get("Server") or ""
+    if template.startswith("cookies-without"):
+        return template, "", case.subject.get("cookie", "")
+    if template == "reflected-xss":
+        return template, case.param, ""
+    if case.smell == "certificate":
+        return cid, matcher, case.evidence
+    return cid, matcher, ""
 
 
 def _default_param(case: Case, check: Check) -> str:
