@@ -6,6 +6,7 @@ optional sentence naming the scanner's claim, one evidence/policy passage, and a
 
 from __future__ import annotations
 
+import re
 import string
 
 from .policy import Verdict
@@ -303,6 +304,42 @@ EVIDENCE = {
 }
 
 
+FIX = {
+    "hsts": ["The fix is to send `Strict-Transport-Security: max-age=31536000` (or longer) on every HTTPS response.",
+             "Setting HSTS with a max-age of at least 180 days at the proxy or server would close it."],
+    "csp": ["A policy like `default-src 'self'` (with nonces or hashes for inline scripts) would fix it.",
+            "The page needs a CSP whose script sources exclude `*`, `data:` and bare 'unsafe-inline'."],
+    "optional-headers": ["Either the missing header or a sound CSP (frame-ancestors for framing) resolves it.",
+                         "Adding the header, or a script-restricting CSP, would address it."],
+    "caching": ["Marking the response `Cache-Control: no-store` (or private) fixes it.",
+                "Shared caches must be told not to keep it, e.g. with `Cache-Control: no-store`."],
+    "banner": ["Removing the version from the banner (e.g. `server_tokens off`) fixes it.",
+               "The header should name at most the product, not its version."],
+    "cors": ["The server should allow only fixed, trusted origins here.",
+             "Restricting Access-Control-Allow-Origin to known origins fixes it."],
+    "cookies": ["The session cookie needs HttpOnly, Secure and SameSite.",
+                "Setting the missing attribute on the session cookie fixes it."],
+    "plain-http": ["The site should redirect every HTTP request to HTTPS.",
+                   "Serving it only over HTTPS, with a redirect from HTTP, fixes it."],
+    "certificate": ["A certificate from a trusted CA for this host name is needed.",
+                    "Replacing it with a valid, trusted certificate fixes it."],
+    "xss": ["Encoding the input for its output context fixes it.",
+            "The value must be escaped for the context it lands in."],
+    "csrf": ["The form needs a non-empty anti-CSRF token (or a SameSite=Lax/Strict session cookie).",
+             "Adding a per-session anti-CSRF token to the form fixes it."],
+    "backup-file": ["The file should be removed from the web root.",
+                    "Deleting the file from the document root (and rotating any secrets in it) fixes it."],
+    "server-error": ["Error pages should be generic in production, with details only in server logs.",
+                     "Turning off debug output for production fixes it."],
+    "methods": ["The server should refuse the method with 405 on this resource.",
+                "Disabling the method on this resource fixes it."],
+}
+NOTE = ["The scanner's wording does not change what the exchange shows.",
+        "The exchange, not the alert's severity or wording, decides this.",
+        "Nothing in the response needs to change for this alert."]
+SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`\u201c])")
+
+
 class _Facts(dict):
     def __missing__(self, key):
         return "none"
@@ -331,4 +368,7 @@ def write(verdict: Verdict, finding: dict, rng) -> str:
         parts.append(_fmt(rng.choice(CLAIMS), facts))
     parts.append(_fmt(rng.choice(EVIDENCE[(verdict.rule, verdict.reason)]), facts))
     parts.append(rng.choice(VERDICT[verdict.label]))
+    extra = rng.choice(FIX.get(verdict.rule, NOTE)) if verdict.label == "TP" else rng.choice(NOTE)
+    if rng.random() < 0.35 and len(SENTENCE.split(" ".join(parts + [extra]))) <= 4:
+        parts.append(extra)
     return " ".join(parts)

@@ -403,8 +403,8 @@ def case_certificate(family: Family, ctx: Ctx) -> Case:
     elif scenario == "expired":
         after = not_after - timedelta(days=rng.randrange(1, 400))
     elif scenario == "name-mismatch":
-        other = rng.choice([f"www.{ctx.org}.example.com", "default.example.net", f"*.hosting-{ctx.org}.example",
-                            "traefik.default"])
+        other = rng.choice([f"www.{ctx.org}-legacy.example.com", "default.example.net", f"*.hosting-{ctx.org}.example",
+                            "traefik.default", "localhost.localdomain"])
         subject, san = f"CN={other}", other
     elif scenario == "valid-wildcard":
         parent = hostname.split(".", 1)[1] if hostname.count(".") >= 2 else hostname

@@ -46,6 +46,8 @@ def base_page(family: Family, ctx: Ctx, scheme: str, path: str, *, method: str =
               accept: str = "text/html,application/xhtml+xml,*/*;q=0.8") -> Page:
     rng = ctx.rng
     page = Page(url=f"{scheme}://{ctx.host}{path}", method=method, req_headers=request_headers(ctx, accept))
+    if rng.random() < 0.3:  # an authenticated scan sends the session it got at login
+        page.req_headers.append(["Cookie", f"{family.session}={ctx.token(32)}"])
     server = rng.choice(family.servers)
     if server:
         page.add("Server", server)
