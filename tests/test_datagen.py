@@ -167,6 +167,18 @@ def test_rule_cookies():
     assert c("sessionid", "Secure", "sessionid=1; HttpOnly", url="http://a.example/", body=linked) == "TP"
 
 
+def test_rule_cookies_from_a_report_without_the_response():
+    """Wapiti keeps only the request for cookie findings and names the cookie in its info."""
+    def claim(cookie, flag, url="http://127.0.0.1:8080/"):
+        finding = ex(url=url, evidence=f"{flag} flag is not set in the cookie : {cookie}")
+        finding["response"] = None
+        return label("cookie_flags", finding, {"cookie": cookie, "flag": flag})
+    assert claim("PHPSESSID", "HttpOnly") == "TP"
+    assert claim("PHPSESSID", "Secure", url="https://127.0.0.1:8443/") == "TP"
+    assert claim("PHPSESSID", "Secure") == "FP"       # nothing shows this host serves HTTPS
+    assert claim("csrftoken", "HttpOnly") == "FP"
+
+
 def test_rule_plain_http():
     assert label("plain_http", ex(url="http://a.example/")) == "TP"
     assert label("plain_http", ex(url="http://a.example/api", ctype="application/json", body="{}",
@@ -217,6 +229,22 @@ def test_rule_csrf():
     assert label("csrf", ex(body=search), subject) == "FP"
 
 
+def test_rule_csrf_on_the_submitted_request():
+    """Wapiti and Burp report the POST itself; Wapiti without a response."""
+    def post(body, headers=(), response=True):
+        finding = ex(url="http://127.0.0.1:8080/login", method="POST", status=302, body="", headers=headers,
+                     req=[("Content-Type", "application/x-www-form-urlencoded")])
+        finding["request"]["body"] = body
+        if not response:
+            finding["response"] = None
+        return label("csrf", finding)
+    assert post("user=alice&password=x", response=False) == "TP"
+    assert post("_token=&user=alice&password=x") == "TP"
+    assert post("_token=9f2c1d&user=alice&password=x", response=False) == "FP"
+    assert post("user=alice&password=x", headers=[("Set-Cookie", "laravel_session=1; HttpOnly; SameSite=Lax")]) == "FP"
+    assert post("q=vpn&sort=date") == "FP"
+
+
 def test_rule_backup_file():
     url = "https://a.example/backup.zip"
     assert label("exposed_file", ex(url=url, ctype="application/zip", body="")) == "TP"
@@ -236,6 +264,11 @@ def test_rule_methods():
     assert label("http_methods", ex(method="TRACE", status=200, ctype="message/http", body="TRACE / HTTP/1.1")) == "TP"
     assert label("http_methods", ex(method="TRACE", status=405, body="")) == "FP"
     assert label("http_methods", ex(method="DELETE", status=302, body="", headers=[("Location", "/login")])) == "FP"
+    # Wapiti's heuristic report on a plain GET, without a response: nothing shows a method working
+    heuristic = ex(url="http://127.0.0.1:8080/", evidence="Possible interesting methods (using heuristics) on "
+                   "http://127.0.0.1:8080/: ")
+    heuristic["response"] = None
+    assert label("http_methods", heuristic) == "FP"
 
 
 # ---------------------------------------------------------------- the generator
@@ -292,7 +325,8 @@ def test_rows_have_the_documented_shape_and_labels_match_the_policy(rows):
     for r in rows:
         assert list(r) == keys
         assert r["tech"] == "http" and r["smell"] in SMELLS and r["label"] in ("TP", "FP")
-        assert set(r["finding"]) == detail_keys and r["finding"]["response"]["status"]
+        assert set(r["finding"]) == detail_keys and r["finding"]["request"]["line"]
+        assert r["finding"]["response"] is None or r["finding"]["response"]["status"]
         assert r["generator"] == {"name": "iacfilter-datagen-http", "version": gen.VERSION, "seed": 11}
         sentences = re.split(r"(?<=[.!?])\s+(?=[A-Z`\u201c])", r["analysis"])
         assert 2 <= len(sentences) <= 4, r["analysis"]
@@ -300,6 +334,7 @@ def test_rows_have_the_documented_shape_and_labels_match_the_policy(rows):
         assert other not in r["analysis"].lower()
         scanners[r["finding"]["scanner"]] += 1
     assert {"ZAP", "Nuclei", "Burp Suite", "Wapiti", "drheader", "Mozilla HTTP Observatory"} <= set(scanners)
+    assert any(r["finding"]["response"] is None for r in rows if r["finding"]["scanner"] == "Wapiti")
     # the same scanner check is raised on both labels for most smells: wording alone does not decide
     both = Counter()
     for (smell, check), labels in _labels_by_check(rows).items():

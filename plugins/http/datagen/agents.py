@@ -112,16 +112,20 @@ class Agents:
 
     def __call__(self, row: dict, case, stats) -> dict:
         verdict = None
-        rewritten = self.writer(row["finding"])
-        if rewritten is not None:
-            verdict = self.critic(row, case, rewritten)
-        if verdict is None:
-            stats.rewrites["dropped"] += 1
+        if row["finding"]["response"] is None:   # nothing to vary: the report kept only the request
+            stats.rewrites["no page"] += 1
             verdict = judge(row["smell"], row["finding"], case.subject)
         else:
-            stats.rewrites["kept"] += 1
-            row = dict(row, finding=rewritten)
-            row["analysis"] = analysis.write(verdict, rewritten, _Fixed(row["analysis"]))
+            rewritten = self.writer(row["finding"])
+            if rewritten is not None:
+                verdict = self.critic(row, case, rewritten)
+            if verdict is None:
+                stats.rewrites["dropped"] += 1
+                verdict = judge(row["smell"], row["finding"], case.subject)
+            else:
+                stats.rewrites["kept"] += 1
+                row = dict(row, finding=rewritten)
+                row["analysis"] = analysis.write(verdict, rewritten, _Fixed(row["analysis"]))
         text = self.analyst(row, verdict)
         if text is not None:
             stats.rewrites["analyses"] += 1

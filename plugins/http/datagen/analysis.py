@@ -193,6 +193,11 @@ EVIDENCE = {
         "`{set_cookie}` sets session cookie {cookie} without SameSite, which the policy requires on session "
         "cookies.",
     ],
+    ("cookies", "claim-session"): [
+        "The report names the session cookie {cookie} as lacking {flag}; its name marks it as a session cookie, so "
+        "the missing flag matters.",
+        "{cookie} is a session cookie by its name, and the scanner found it without {flag}.",
+    ],
     ("cookies", "not-session"): [
         "{cookie} is not a session cookie but one that scripts must read (CSRF token, preference or analytics id), "
         "so missing {flag} is expected.",
@@ -272,6 +277,28 @@ EVIDENCE = {
         "The flagged form ({method} {action}, fields {fields}) only searches or filters and changes nothing.",
         "This is a search/filter form ({method} {action}); forms that change no state need no anti-CSRF token.",
     ],
+    ("csrf", "request-no-token"): [
+        "The {method} to {action} changes state (it submits {fields}) and carries no anti-CSRF token, and no "
+        "SameSite=Lax/Strict session cookie is in sight.",
+        "The flagged request {method} {action} submits no anti-CSRF token, so a cross-site page can forge it.",
+    ],
+    ("csrf", "request-empty-token"): [
+        "The {method} to {action} sends the token field {token} with an empty value, which protects nothing.",
+        "Its anti-CSRF field {token} is submitted empty, so the request to {action} is effectively unprotected.",
+    ],
+    ("csrf", "request-token"): [
+        "The {method} to {action} carries a non-empty anti-CSRF token ({token}) in its body.",
+        "The submitted form data includes a real {token} value, so the request is protected.",
+    ],
+    ("csrf", "request-samesite"): [
+        "The response sets the session cookie {cookie} with SameSite={samesite}, which keeps cross-site requests "
+        "from carrying the session.",
+        "With {cookie} set SameSite={samesite}, a forged cross-site {method} would arrive without the session.",
+    ],
+    ("csrf", "request-no-state-change"): [
+        "The {method} to {action} only submits search or filter fields ({fields}) and changes nothing.",
+        "This request ({fields}) searches or sorts; requests that change no state need no anti-CSRF token.",
+    ],
     ("backup-file", "binary"): [
         "The probe for {path} returned status 200 with Content-Type {ctype}, an archive or binary file.",
         "{path} really is served: a {ctype} download, not the site's normal page.",
@@ -296,6 +323,11 @@ EVIDENCE = {
     ("methods", "works"): [
         "The server accepted {method} and answered {status}, so the method really works on this resource.",
         "{method} succeeded with status {status}.",
+    ],
+    ("methods", "not-exercised"): [
+        "The exchange is a plain {method} request; nothing shows TRACE, PUT or DELETE actually working on this "
+        "resource, and a heuristic list of methods is not that.",
+        "Only a {method} was sent here, so there is no evidence that any risky method really works.",
     ],
     ("methods", "refused"): [
         "The server refused {method} with status {status}.",

@@ -467,8 +467,56 @@ def case_xss(family: Family, ctx: Ctx) -> Case:
                 seen="reflected", attack=attack, param=param)
 
 
+def case_csrf_request(family: Family, ctx: Ctx) -> Case:
+    """The finding is the submission itself (POST with form data), as Wapiti and Burp report CSRF."""
+    rng = ctx.rng
+    scenario = rng.choice(["no-token", "no-token", "empty-token", "token", "token", "samesite", "search"])
+    scheme = _scheme(ctx)
+    kind = rng.choice(["login_post", "settings_post"])
+    page = page_of(family, ctx, "login_post", scheme)
+    first, last = ctx.user()
+    if kind == "settings_post":
+        page.url = f"{scheme}://{page.host}{family.settings}"
+        fields = [("email", f"{first}.{last}@{ctx.org}.example"), ("display_name", f"{first.title()}+{last.title()}")]
+        page.status = rng.choice([200, 302])
+        if page.status == 200:
+            page.set("Location", None)
+            page.set("Content-Type", "text/html; charset=utf-8")
+            page.body = f"<html><body><p class=\"flash\">Profile updated.</p></body></html>"
+    else:
+        fields = [(rng.choice(["username", "user", "login", "email"]), f"{first}.{last}"), ("password", ctx.token(12))]
+    if scenario == "search":
+        page.url = f"{scheme}://{page.host}{family.search[0]}"
+        fields = [(family.search[1] if family.search[1] in ("q", "query", "search", "s") else "q",
+                   rng.choice(["vpn", "invoice", "report"])), ("sort", rng.choice(["date", "relevance"]))]
+        page.status = 200
+        page.set("Location", None)
+        page.set("Content-Type", "text/html; charset=utf-8")
+        page.body = "<html><body><ul class=\"results\"></ul></body></html>"
+    token_name = family.token_field or "csrf_token"
+    if scenario == "token":
+        fields.insert(rng.randrange(0, len(fields) + 1), (token_name, ctx.token(rng.choice([32, 40, 64]))))
+    elif scenario == "empty-token":
+        fields.insert(0, (token_name, ""))
+    page.req_body = "&".join(f"{k}={quote(v, safe='+@')}" for k, v in fields)
+    page.req_headers = [h for h in page.req_headers if h[0].lower() != "content-type"]
+    page.req_headers.append(["Content-Type", "application/x-www-form-urlencoded"])
+    page.req_headers.append(["Referer", f"{scheme}://{page.host}{family.login}"])
+    if scenario == "samesite":
+        page.add("Set-Cookie", f"{family.session}={ctx.token(32)}; path=/; HttpOnly; "
+                               f"SameSite={rng.choice(['Lax', 'Strict'])}" + ("; Secure" if scheme == "https" else ""))
+    elif rng.random() < 0.5:
+        page.add("Set-Cookie", f"{family.session}={ctx.token(32)}; path=/; HttpOnly")
+    page.kind = kind
+    expect = "TP" if scenario in ("no-token", "empty-token") else "FP"
+    return Case("csrf", family.name, f"request-{scenario}", expect, page, {}, seen="request-samesite"
+                if scenario == "samesite" else "request")
+
+
 def case_csrf(family: Family, ctx: Ctx) -> Case:
     rng = ctx.rng
+    if rng.random() < 0.4:
+        return case_csrf_request(family, ctx)
     scenario = rng.choice(["no-token", "no-token", "empty-token", "token", "token", "samesite", "search-form"])
     scheme = _scheme(ctx)
     kind = rng.choice(["login", "settings"])
@@ -575,6 +623,13 @@ def case_server_error(family: Family, ctx: Ctx) -> Case:
 
 def case_methods(family: Family, ctx: Ctx) -> Case:
     rng = ctx.rng
+    if rng.random() < 0.15:  # a heuristic report on a plain GET (Wapiti's "Possible interesting methods")
+        page = page_of(family, ctx, rng.choice(["home", "login", "search"]), _scheme(ctx))
+        listed = rng.choice(["", "", "PUT, DELETE", "PROPFIND, PUT", "TRACE"])
+        if listed and rng.random() < 0.5:
+            page.set("Allow", "GET, HEAD, OPTIONS, " + listed)
+        return Case("http_methods", family.name, "heuristic", "FP", page, seen="heuristic",
+                    evidence=f"Possible interesting methods (using heuristics) on {page.url}: {listed}")
     verb = rng.choice(["TRACE", "PUT", "DELETE"])
     works = rng.random() < 0.5
     scheme = _scheme(ctx)

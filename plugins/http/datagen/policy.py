@@ -312,6 +312,8 @@ def rule_cookies(f: dict, subject: dict) -> Verdict | None:
     name, flag = subject["cookie"], subject["flag"]
     found = [c for c in cookies_set(f) if c[0] == name]
     if not found:
+        if f.get("response") is None and name in (f.get("evidence") or "") + (f.get("param") or ""):
+            return _cookie_claim(f, name, flag)
         return None
     _, _, attrs = found[0]
     raw = next(v for k, v in resp_headers(f) if k.lower() == "set-cookie" and v.split("=", 1)[0].strip() == name)
@@ -331,6 +333,18 @@ def rule_cookies(f: dict, subject: dict) -> Verdict | None:
     if key == "secure" and not serves_https(f):
         return _v("FP", "cookies", "http-only-host", **facts)
     return _v("TP", "cookies", f"{key}-missing", https=serves_https(f), **facts)
+
+
+def _cookie_claim(f: dict, name: str, flag: str) -> Verdict:
+    """A report that names the cookie and the missing flag but carries no response (Wapiti): the claim stands
+    unless the name or the transport decides otherwise."""
+    facts = dict(cookie=name, flag=flag, set_cookie=f"not in the report; the scanner names {name}")
+    if not is_session_cookie(name):
+        return _v("FP", "cookies", "not-session", **facts)
+    key = flag.lower()
+    if key == "secure" and not serves_https(f):
+        return _v("FP", "cookies", "http-only-host", **facts)
+    return _v("TP", "cookies", "claim-session", https=serves_https(f), **facts)
 
 
 def rule_plain_http(f: dict, subject: dict) -> Verdict | None:
@@ -429,6 +443,8 @@ def forms(html: str) -> list[dict]:
 
 
 def rule_csrf(f: dict, subject: dict) -> Verdict | None:
+    if method(f) in ("POST", "PUT", "DELETE", "PATCH"):
+        return _csrf_endpoint(f)
     found = forms(body(f))
     action = subject.get("form_action")
     chosen = [x for x in found if action is None or x["action"] == action]
@@ -448,6 +464,28 @@ def rule_csrf(f: dict, subject: dict) -> Verdict | None:
                       samesite=attrs["samesite"])
     return _v("TP", "csrf", "empty-token" if tokens else "no-token", action=form["action"],
               token=tokens[0]["name"] if tokens else None)
+
+
+def _csrf_endpoint(f: dict) -> Verdict | None:
+    """The finding is the state-changing request itself (Wapiti, Burp): judge what it submits."""
+    request = f.get("request") or {}
+    ctype = (header(request.get("headers"), "Content-Type") or "").lower()
+    if "x-www-form-urlencoded" not in ctype:
+        return None
+    fields = parse_qs(request.get("body") or "", keep_blank_values=True)
+    path = urlsplit(f.get("url") or "").path
+    names = {k.lower() for k in fields}
+    if names <= NON_STATE_FIELDS:
+        return _v("FP", "csrf", "request-no-state-change", action=path, method=method(f), fields=sorted(names))
+    tokens = [k for k in fields if TOKEN_FIELD.search(k)]
+    if any(fields[k][0] for k in tokens):
+        return _v("FP", "csrf", "request-token", action=path, token=tokens[0], method=method(f))
+    for name, _, attrs in cookies_set(f):
+        if is_session_cookie(name) and attrs.get("samesite", "").lower() in ("lax", "strict"):
+            return _v("FP", "csrf", "request-samesite", action=path, cookie=name, samesite=attrs["samesite"],
+                      method=method(f))
+    return _v("TP", "csrf", "request-empty-token" if tokens else "request-no-token", action=path,
+              token=tokens[0] if tokens else None, method=method(f), fields=sorted(names))
 
 
 def rule_exposed_file(f: dict, subject: dict) -> Verdict | None:
@@ -480,6 +518,8 @@ def rule_server_error(f: dict, subject: dict) -> Verdict | None:
 def rule_methods(f: dict, subject: dict) -> Verdict | None:
     verb = method(f)
     code = status(f) or 0
+    if verb in ("GET", "HEAD", "OPTIONS"):
+        return _v("FP", "methods", "not-exercised", method=verb, status=code or "none")
     if verb not in ("TRACE", "PUT", "DELETE", "TRACK"):
         return None
     if 200 <= code < 300:

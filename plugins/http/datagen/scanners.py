@@ -31,6 +31,7 @@ class Check:
     evidence: Callable | None = None      # case -> evidence
     about: tuple = ()                     # the subject headers it is about (empty: any)
     when: Callable | None = None          # case -> whether this scanner would run the check there
+    no_response: bool = False             # the report keeps only the request (Wapiti's cookie, CSRF, methods)
 
     def fits(self, case: Case) -> bool:
         if self.when is not None and not self.when(case):
@@ -40,6 +41,16 @@ class Check:
         if self.check_id == "nginx-version" and "nginx" not in (case.page.get("Server") or ""):
             return False
         return not self.seen or case.seen in self.seen
+
+
+def _original(url: str) -> str:
+    """The file a backup probe was derived from (what Wapiti names after 'found for')."""
+    return re.sub(r"(\.bak|\.old|\.backup|~)$", "", url)
+
+
+def _wapiti_cookie(case: Case) -> bool:
+    """Wapiti reports a cookie it saw without the flag, from its cookie jar (no response in the report)."""
+    return case.scenario in ("session-missing", "non-session", "http-only-host")
 
 
 def _csp(case: Case) -> str:
@@ -73,7 +84,7 @@ CHECKS: dict[str, list[Check]] = {
               ("missing",)),
         Check("Burp Suite", "Strict transport security not enforced", burp(0x01000300), ("missing", "weak", "zero"),
               when=lambda c: c.page.scheme == "https"),
-        Check("Wapiti", "Strict Transport Security (HSTS)", "http_headers", ("missing",),
+        Check("Wapiti", "Strict Transport Security (HSTS)", "http_headers", ("missing",), when=lambda c: c.page.scheme == "https",
               evidence=lambda c: "Strict-Transport-Security is not set"),
         Check("Mozilla HTTP Observatory", "strict-transport-security", "hsts-not-implemented", ("missing",)),
         Check("Mozilla HTTP Observatory", "strict-transport-security",
@@ -213,9 +224,9 @@ CHECKS: dict[str, list[Check]] = {
               when=lambda c: c.page.scheme == "https"),
         Check("Nuclei", "Cookies without HttpOnly", "cookies-without-httponly", ("httponly",)),
         Check("Nuclei", "Cookies without Secure attribute", "cookies-without-secure", ("secure",)),
-        Check("Wapiti", "HttpOnly Flag cookie", "cookieflags", ("httponly",),
+        Check("Wapiti", "HttpOnly Flag cookie", "cookieflags", ("httponly",), no_response=True, when=_wapiti_cookie,
               evidence=lambda c: f"HttpOnly flag is not set in the cookie : {c.subject['cookie']}"),
-        Check("Wapiti", "Secure Flag cookie", "cookieflags", ("secure",),
+        Check("Wapiti", "Secure Flag cookie", "cookieflags", ("secure",), no_response=True, when=_wapiti_cookie,
               evidence=lambda c: f"Secure flag is not set in the cookie : {c.subject['cookie']}"),
         Check("Mozilla HTTP Observatory", "cookies", "cookies-without-secure-flag", ("secure",)),
         Check("Mozilla HTTP Observatory", "cookies", "cookies-session-without-httponly-flag", ("httponly",)),
@@ -227,7 +238,7 @@ CHECKS: dict[str, list[Check]] = {
         Check("Mozilla HTTP Observatory", "redirection", "redirection-missing", ("serves",)),
         Check("Mozilla HTTP Observatory", "redirection", "redirection-not-needed-no-https", ("serves",)),
         Check("Nuclei", "HTTP to HTTPS Redirect Missing", "http-missing-https-redirect"),
-        Check("Wapiti", "Unencrypted Channels", "https_redirect"),
+        Check("Wapiti", "Unencrypted Channels", "https_redirect", evidence=lambda c: "No HTTPS redirection"),
     ],
     "certificate": [
         Check("Nuclei", "Self Signed SSL Certificate", "self-signed-ssl", ("self-signed",)),
@@ -248,10 +259,11 @@ CHECKS: dict[str, list[Check]] = {
         Check("Nuclei", "Reflected Cross-Site Scripting", "reflected-xss", param=lambda c: c.param),
     ],
     "csrf": [
-        Check("ZAP", "Absence of Anti-CSRF Tokens", "10202", evidence=lambda c: c.evidence),
-        Check("ZAP", "Anti-CSRF Tokens Check", "20012", evidence=lambda c: c.evidence),
+        Check("ZAP", "Absence of Anti-CSRF Tokens", "10202", ("form",), evidence=lambda c: c.evidence),
+        Check("ZAP", "Anti-CSRF Tokens Check", "20012", ("form",), evidence=lambda c: c.evidence),
         Check("Burp Suite", "Cross-site request forgery", burp(0x00501300)),
-        Check("Wapiti", "Cross Site Request Forgery", "csrf", evidence=lambda c: "Lack of anti CSRF token"),
+        Check("Wapiti", "Cross Site Request Forgery", "csrf", ("request",), evidence=lambda c: "Lack of anti CSRF token",
+              no_response=True),
     ],
     "exposed_file": [
         Check("ZAP", "Backup File Disclosure", "10095"),
@@ -264,7 +276,7 @@ CHECKS: dict[str, list[Check]] = {
               when=lambda c: ".env" in c.page.path),
         Check("Nuclei", "SQL Dump - Detect", "sql-dump", when=lambda c: ".sql" in c.page.path),
         Check("Wapiti", "Backup file", "backup",
-              evidence=lambda c: f"Backup file {c.page.url} found"),
+              evidence=lambda c: f"Backup file {c.page.url} found for {_original(c.page.url)}"),
     ],
     "server_error_disclosure": [
         Check("ZAP", "Application Error Disclosure", "90022"),
@@ -275,12 +287,12 @@ CHECKS: dict[str, list[Check]] = {
         Check("Nuclei", "Generic Error Stack Trace", "stacktraces"),
     ],
     "http_methods": [
-        Check("ZAP", "Insecure HTTP Method", "90028", param=lambda c: c.page.method),
+        Check("ZAP", "Insecure HTTP Method", "90028", ("trace", "put", "delete"), param=lambda c: c.page.method),
         Check("Burp Suite", "HTTP TRACE method is enabled", burp(0x00500a00), ("trace",)),
         Check("Burp Suite", "HTTP PUT method is enabled", burp(0x00100900), ("put",)),
         Check("Nuclei", "HTTP TRACE method enabled", "http-trace", ("trace",)),
         Check("Nuclei", "PUT Method Enabled", "put-method-enabled", ("put",)),
-        Check("Wapiti", "HTTP Methods", "methods", evidence=lambda c: f"{c.page.method} method is allowed"),
+        Check("Wapiti", "HTTP Methods", "methods", ("heuristic",), evidence=lambda c: c.evidence, no_response=True),
     ],
 }
 
@@ -316,9 +328,27 @@ def findings_for(case: Case, rng) -> list[dict]:
         elif check.scanner == "Wapiti":        # category, module, parameter, info
             attack = ""
             param = case.param if case.smell == "xss" else ""
-        out.append(case.page.finding(scanner=check.scanner, check=name, check_id=cid, param=param or "",
-                                     evidence=evidence or "", attack=attack))
+        finding = case.page.finding(scanner=check.scanner, check=name, check_id=cid, param=param or "",
+                                    evidence=evidence or "", attack=attack)
+        if check.scanner == "Wapiti":
+            finding = _wapiti(finding, check.no_response)
+        out.append(finding)
     return out
+
+
+WAPITI_UA = "Mozilla/5.0 (Windows NT 6.1; rv:45.0) Gecko/20100101 Firefox/45.0"
+
+
+def _wapiti(finding: dict, no_response: bool) -> dict:
+    """Wapiti's JSON: header names in lower case, its own User-Agent, and for some modules no response."""
+    request = finding["request"]
+    request["headers"] = [[k.lower(), WAPITI_UA if k.lower() == "user-agent" else v] for k, v in request["headers"]]
+    if no_response:
+        finding["response"] = None
+        finding["exchange_note"] = "the report carries no response for this finding"
+    else:
+        finding["response"]["headers"] = [[k.lower(), v] for k, v in finding["response"]["headers"]]
+    return finding
 
 
 def _nuclei(case: Case, cid: str) -> tuple[str, str, str]:
