@@ -198,6 +198,20 @@ def test_rule_certificate():
     assert cert("CN=*.example", "CN=R11, O=Let's Encrypt", san="*.example") == "FP"
 
 
+def test_rule_certificate_from_a_scanner_observation():
+    """Wapiti's ssl module reports one observation per finding, without a response."""
+    def seen(text):
+        finding = ex(url="https://shop.example/", evidence=text)
+        finding["response"] = None
+        return label("certificate", finding)
+    assert seen("Self-signed certificate detected: The certificate is not signed by a trusted Certificate "
+                "Authority") == "TP"
+    assert seen("Requested hostname doesn't match those in the certificate") == "TP"
+    assert seen("Certificate has expired at 2025-01-01 00:00:00+00:00") == "TP"
+    assert seen("Certificate doesn't use Extended Validation") == "FP"
+    assert seen("Certificate expires in 2 months and 3 days") == "FP"
+
+
 def test_rule_xss():
     payload = "<script>alert(1)</script>"
     page = HTML.replace("</body>", f"<p>{payload}</p></body>")

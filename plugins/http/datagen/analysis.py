@@ -241,6 +241,23 @@ EVIDENCE = {
         "Nothing is wrong with the certificate: a public CA ({issuer}) issued it for a name that covers {host}, "
         "and it has not expired.",
     ],
+    ("certificate", "observed-self-signed"): [
+        "The scanner observed that the certificate of {host} is self-signed (“{observation}”).",
+        "The certificate presented by {host} is not signed by a trusted CA: “{observation}”.",
+    ],
+    ("certificate", "observed-expired"): [
+        "The scanner observed an expired certificate on {host} (“{observation}”).",
+        "“{observation}”: the certificate of {host} is no longer valid.",
+    ],
+    ("certificate", "observed-name-mismatch"): [
+        "The certificate does not cover the requested host {host} (“{observation}”).",
+        "“{observation}”: the certificate is for another name than {host}.",
+    ],
+    ("certificate", "observed-valid"): [
+        "The observation “{observation}” does not make the certificate invalid: it is neither "
+        "self-signed, expired nor issued for another name.",
+        "“{observation}” describes a property the policy does not require of a valid certificate.",
+    ],
     ("xss", "unencoded"): [
         "The payload `{attack}` appears verbatim in the {ctype} response, where it can break out of its context.",
         "Parameter {param} is reflected unencoded: the body contains `{attack}` exactly as sent.",

@@ -383,7 +383,7 @@ def rule_certificate(f: dict, subject: dict) -> Verdict | None:
         return None
     cert = _cert_fields(f.get("evidence") or "")
     if not {"subject", "issuer", "notafter"} <= set(cert):
-        return None
+        return _certificate_observation(f)
     hostname = host(f)
     names = [n.strip() for n in (cert.get("san") or cert["subject"].removeprefix("CN=")).split(",")]
     date = header(resp_headers(f), "Date")
@@ -407,6 +407,24 @@ def reflected_input(f: dict) -> str:
     target = line.split(" ")[1] if line.count(" ") >= 2 else f.get("url") or ""
     values = parse_qs(urlsplit(target).query, keep_blank_values=True).get(f.get("param") or "", [])
     return values[0] if values else ""
+
+
+CERT_INVALID = [(re.compile(r"self-signed certificate detected", re.I), "self-signed"),
+                (re.compile(r"certificate has expired", re.I), "expired"),
+                (re.compile(r"hostname doesn't match", re.I), "name-mismatch")]
+CERT_VALID = re.compile(r"extended validation|ocsp must-staple|certificate expires in", re.I)
+
+
+def _certificate_observation(f: dict) -> Verdict | None:
+    """A scanner's one-line observation about the certificate (Wapiti's ssl module)."""
+    evidence = f.get("evidence") or ""
+    facts = dict(observation=evidence, host=host(f))
+    for pattern, reason in CERT_INVALID:
+        if pattern.search(evidence):
+            return _v("TP", "certificate", f"observed-{reason}", **facts)
+    if CERT_VALID.search(evidence):
+        return _v("FP", "certificate", "observed-valid", **facts)
+    return None
 
 
 def rule_xss(f: dict, subject: dict) -> Verdict | None:

@@ -9,6 +9,7 @@ follows what it saw, never the label.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Callable
@@ -48,6 +49,66 @@ def _original(url: str) -> str:
     return re.sub(r"(\.bak|\.old|\.backup|~)$", "", url)
 
 
+WAPITI_CSP = {"default-src": ("'unsafe-inline'", "data:", "http:", "https:", "*", "'unsafe-eval'"),
+              "script-src": ("'unsafe-inline'", "data:", "http:", "https:", "*", "'unsafe-eval'"),
+              "object-src": None, "base-uri": None}
+
+
+def _wapiti_csp(value: str) -> list[str]:
+    """Wapiti's csp module messages for a CSP: a missing or unsafe default-src, script-src, object-src, base-uri."""
+    if not value:
+        return []
+    directives = {}
+    for part in value.split(";"):
+        tokens = part.split()
+        if tokens:
+            directives.setdefault(tokens[0].lower(), [t.lower() for t in tokens[1:]])
+    out = []
+    for name, unsafe in WAPITI_CSP.items():
+        if name not in directives:
+            out.append(f"CSP attribute \"{name}\" is missing")
+        elif unsafe is not None and any(v in unsafe for v in directives[name]):
+            out.append(f"CSP \"{name}\" value is not safe")
+        elif name == "object-src" and directives[name] != ["'none'"]:
+            out.append(f"CSP \"{name}\" value is not safe")
+        elif name == "base-uri" and not set(directives[name]) <= {"'none'", "'self'"}:
+            out.append(f"CSP \"{name}\" value is not safe")
+    return out
+
+
+WAPITI_SSL_INFO = ["Certificate doesn't use Extended Validation", "OCSP Must-Staple extension is missing",
+                   "Certificate expires in {months} months and {days} days"]
+
+
+def _wapiti_ssl(case: Case) -> str:
+    """Wapiti's ssl module: one finding per observation about the certificate."""
+    if case.scenario == "self-signed":
+        return "Self-signed certificate detected: The certificate is not signed by a trusted Certificate Authority"
+    if case.scenario == "name-mismatch":
+        return "Requested hostname doesn't match those in the certificate"
+    not_after = case.evidence.split("notAfter=")[1].split(";")[0]
+    if case.scenario == "expired":
+        return f"Certificate has expired at {not_after} 00:00:00+00:00"
+    n = sum(map(ord, case.page.host))
+    return WAPITI_SSL_INFO[n % 3].format(months=n % 11 + 1, days=n % 27 + 1)
+
+
+def _wapp(case: Case) -> str:
+    """Wapiti's wapp module info: the detected application as JSON."""
+    header = case.subject.get("header", "Server")
+    value = case.page.get(header) or ""
+    if value[:1].isdigit():   # X-AspNet-Version: 4.0.30319
+        name, rest = {"X-AspNet-Version": "ASP.NET", "X-AspNetMvc-Version": "ASP.NET MVC"}.get(header, header), value
+    else:
+        name = re.split(r"[/ (]", value.strip())[0] or "Unknown"
+        rest = value[len(name):]
+    version = re.search(r"\d+(?:\.\d+)*", rest) if case.scenario == "version" else None
+    categories = ["Web servers"] if case.subject.get("header") == "Server" else ["Web frameworks"]
+    return json.dumps({"name": name, "versions": [version.group(0)] if version else [], "cpe": "",
+                       "categories": categories, "groups": ["Servers" if categories == ["Web servers"] else
+                                                            "Web development"]})
+
+
 def _wapiti_cookie(case: Case) -> bool:
     """Wapiti reports a cookie it saw without the flag, from its cookie jar (no response in the report)."""
     return case.scenario in ("session-missing", "non-session", "http-only-host")
@@ -84,7 +145,8 @@ CHECKS: dict[str, list[Check]] = {
               ("missing",)),
         Check("Burp Suite", "Strict transport security not enforced", burp(0x01000300), ("missing", "weak", "zero"),
               when=lambda c: c.page.scheme == "https"),
-        Check("Wapiti", "Strict Transport Security (HSTS)", "http_headers", ("missing",), when=lambda c: c.page.scheme == "https",
+        Check("Wapiti", "HTTP Strict Transport Security (HSTS)", "http_headers", ("missing",),
+              when=lambda c: c.page.scheme == "https",
               evidence=lambda c: "Strict-Transport-Security is not set"),
         Check("Mozilla HTTP Observatory", "strict-transport-security", "hsts-not-implemented", ("missing",)),
         Check("Mozilla HTTP Observatory", "strict-transport-security",
@@ -114,7 +176,7 @@ CHECKS: dict[str, list[Check]] = {
         Check("Wapiti", "Content Security Policy Configuration", "csp", ("missing",),
               evidence=lambda c: "CSP is not set"),
         Check("Wapiti", "Content Security Policy Configuration", "csp", ("weak", "value"),
-              evidence=lambda c: "CSP \"script-src\" value is not safe"),
+              evidence=lambda c: _wapiti_csp(_csp(c))[0], when=lambda c: bool(_wapiti_csp(_csp(c)))),
         Check("Mozilla HTTP Observatory", "content-security-policy", "csp-not-implemented", ("missing",)),
         Check("Mozilla HTTP Observatory", "content-security-policy",
               "csp-implemented-with-unsafe-inline", ("weak", "value"), evidence=_csp,
@@ -130,6 +192,7 @@ CHECKS: dict[str, list[Check]] = {
         Check("ZAP", "Missing Anti-clickjacking Header", "10020", ("missing",), param=lambda c: "x-frame-options"),
         Check("ZAP", "X-Frame-Options Header Not Set", "10020", ("missing",), param=lambda c: "X-Frame-Options"),
         Check("Nuclei", "HTTP Missing Security Headers", "http-missing-security-headers:x-frame-options", ("missing",)),
+        Check("Burp Suite", "Frameable response (potential Clickjacking)", burp(0x00500A60), ("missing",)),
         Check("Wapiti", "Clickjacking Protection", "http_headers", ("missing",), evidence=_wapiti_missing),
         Check("Mozilla HTTP Observatory", "x-frame-options", "x-frame-options-not-implemented", ("missing",)),
         Check("drheader", "X-Frame-Options", "Header not included in response", ("missing",)),
@@ -178,6 +241,10 @@ CHECKS: dict[str, list[Check]] = {
         Check("drheader", "", "Value does not match security policy", ("value",)),
         Check("Nuclei", "HTTP Missing Security Headers", "http-missing-security-headers:x-xss-protection", ("missing",),
               about=("X-XSS-Protection",)),
+        Check("Nuclei", "X-XSS-Protection Deprecated Header", "xss-deprecated-header", ("value",),
+              about=("X-XSS-Protection",), evidence=lambda c: c.page.get("X-XSS-Protection") or ""),
+        Check("Burp Suite", "Browser cross-site scripting filter disabled", burp(0x00500A70), ("value",),
+              about=("X-XSS-Protection",), when=lambda c: (c.page.get("X-XSS-Protection") or "").startswith("0")),
     ],
     "cacheable_sensitive_content": [
         Check("ZAP", "Re-examine Cache-control Directives", "10015", param=lambda c: "cache-control",
@@ -198,8 +265,12 @@ CHECKS: dict[str, list[Check]] = {
         Check("ZAP", "X-AspNet-Version Response Header", "10061", evidence=lambda c: _hdr(c, "X-AspNet-Version"),
               about=("X-AspNet-Version",)),
         Check("Nuclei", "Wappalyzer Technology Detection", "tech-detect"),
-        Check("Nuclei", "Nginx version detect", "nginx-version", about=("Server",)),
-        Check("Wapiti", "Fingerprint web technology", "wapp"),
+        Check("Nuclei", "Nginx - Version Detect", "nginx-version", about=("Server",)),
+        Check("Wapiti", "Fingerprint web technology", "wapp", ("product-only",), evidence=lambda c: _wapp(c)),
+        Check("Wapiti", "Fingerprint web server", "wapp", ("version",), evidence=lambda c: _wapp(c),
+              about=("Server",)),
+        Check("Wapiti", "Fingerprint web application framework", "wapp", ("version",), evidence=lambda c: _wapp(c),
+              about=("X-Powered-By", "X-AspNet-Version", "X-AspNetMvc-Version", "X-Generator")),
         Check("drheader", "", "Header should not be returned"),
         Check("Burp Suite", "Software version numbers revealed", ""),
     ],
@@ -210,8 +281,10 @@ CHECKS: dict[str, list[Check]] = {
         Check("ZAP", "CORS Misconfiguration", "40040", evidence=lambda c: _hdr(c, "Access-Control-Allow-Origin")),
         Check("Burp Suite", "Cross-origin resource sharing", burp(0x00200600)),
         Check("Burp Suite", "Cross-origin resource sharing: arbitrary origin trusted", burp(0x00200601),
-              ("reflected-credentials", "fixed-origin")),
-        Check("Nuclei", "CORS Misconfiguration", "cors-misconfig"),
+              ("reflected-credentials",)),
+        Check("Nuclei", "CORS Misconfiguration", "cors-misconfig:arbitrary-origin", ("reflected-credentials",
+                                                                                   "fixed-origin")),
+        Check("Nuclei", "CORS Misconfiguration", "cors-misconfig", ("wildcard-sensitive", "wildcard-public")),
         Check("Mozilla HTTP Observatory", "cross-origin-resource-sharing",
               "cross-origin-resource-sharing-implemented-with-universal-access", ("wildcard-sensitive", "wildcard-public")),
     ],
@@ -222,8 +295,8 @@ CHECKS: dict[str, list[Check]] = {
         Check("Burp Suite", "Cookie without HttpOnly flag set", burp(0x00500600), ("httponly",)),
         Check("Burp Suite", "TLS cookie without secure flag set", burp(0x00500200), ("secure",),
               when=lambda c: c.page.scheme == "https"),
-        Check("Nuclei", "Cookies without HttpOnly", "cookies-without-httponly", ("httponly",)),
-        Check("Nuclei", "Cookies without Secure attribute", "cookies-without-secure", ("secure",)),
+        Check("Nuclei", "Cookies without HttpOnly attribute - Detect", "cookies-without-httponly", ("httponly",)),
+        Check("Nuclei", "Cookies without Secure attribute - Detect", "cookies-without-secure", ("secure",)),
         Check("Wapiti", "HttpOnly Flag cookie", "cookieflags", ("httponly",), no_response=True, when=_wapiti_cookie,
               evidence=lambda c: f"HttpOnly flag is not set in the cookie : {c.subject['cookie']}"),
         Check("Wapiti", "Secure Flag cookie", "cookieflags", ("secure",), no_response=True, when=_wapiti_cookie,
@@ -247,7 +320,7 @@ CHECKS: dict[str, list[Check]] = {
         Check("Nuclei", "Untrusted Root Certificate", "untrusted-root-certificate", ("self-signed", "valid")),
         Check("Nuclei", "Wildcard TLS Certificate", "wildcard-tls", ("valid-wildcard",)),
         Check("Nuclei", "SSL Certificate Issuer", "ssl-issuer", ("valid", "expired", "self-signed")),
-        Check("Wapiti", "TLS/SSL misconfigurations", "ssl"),
+        Check("Wapiti", "TLS/SSL misconfigurations", "ssl", evidence=lambda c: _wapiti_ssl(c), no_response=True),
     ],
     "xss": [
         Check("ZAP", "Cross Site Scripting (Reflected)", "40012", param=lambda c: c.param),
@@ -261,12 +334,13 @@ CHECKS: dict[str, list[Check]] = {
     "csrf": [
         Check("ZAP", "Absence of Anti-CSRF Tokens", "10202", ("form",), evidence=lambda c: c.evidence),
         Check("ZAP", "Anti-CSRF Tokens Check", "20012", ("form",), evidence=lambda c: c.evidence),
-        Check("Burp Suite", "Cross-site request forgery", burp(0x00501300)),
+        Check("Burp Suite", "Cross-site request forgery", burp(0x00200700)),
         Check("Wapiti", "Cross Site Request Forgery", "csrf", ("request",), evidence=lambda c: "Lack of anti CSRF token",
               no_response=True),
     ],
     "exposed_file": [
         Check("ZAP", "Backup File Disclosure", "10095"),
+        Check("Burp Suite", "Source code disclosure", burp(0x006000B0), when=lambda c: c.scenario == "real-source"),
         Check("ZAP", "Hidden File Found", "40035"),
         Check("ZAP", ".env Information Leak", "40034", when=lambda c: ".env" in c.page.path),
         Check("Nuclei", "Compressed Backup Files - Detect", "zip-backup-files",
@@ -281,8 +355,8 @@ CHECKS: dict[str, list[Check]] = {
     "server_error_disclosure": [
         Check("ZAP", "Application Error Disclosure", "90022"),
         Check("ZAP", "Information Disclosure - Debug Error Messages", "10023"),
-        Check("Wapiti", "Internal Server Error", "sql",
-              evidence=lambda c: f"The server responded with a {c.page.status} HTTP error code"),
+        Check("Wapiti", "Internal Server Error", "sql", evidence=lambda c: f"Received a HTTP 500 error in {c.page.url}",
+              when=lambda c: c.page.status == 500),
         Check("Burp Suite", "Detailed error messages revealed", ""),
         Check("Nuclei", "Generic Error Stack Trace", "stacktraces"),
     ],
@@ -371,13 +445,15 @@ def _nuclei(case: Case, cid: str) -> tuple[str, str, str]:
 
 def _default_param(case: Case, check: Check) -> str:
     if check.scanner == "ZAP" and case.subject.get("header"):
-        return case.subject["header"]
+        return case.subject["header"].lower()
     return case.subject.get("cookie", "")
 
 
 def _default_evidence(case: Case, check: Check) -> str:
     if case.smell == "certificate":
         return case.evidence
+    if case.smell == "cookie_flags" and check.scanner == "ZAP":
+        return f"Set-Cookie: {case.subject['cookie']}"
     if case.smell == "cookie_flags":
         return next((f"Set-Cookie: {v}" for k, v in case.page.headers
                      if k.lower() == "set-cookie" and v.startswith(case.subject["cookie"] + "=")), "")
