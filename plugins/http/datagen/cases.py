@@ -9,12 +9,12 @@ which scanner checks can plausibly fire (see scanners.py).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import quote
-from dataclasses import dataclass, field
 
 from .pages import Ctx, Page
-from .render import ASSETS, SOUND_CSPS, WEAK_CSPS, csp_value, noise, render
+from .render import SOUND_CSPS, WEAK_CSPS, csp_value, noise, render
 from .sites import Family
 
 HTML_KINDS = ["home", "login", "admin", "settings", "search", "not_found"]
@@ -246,7 +246,8 @@ BANNERS = {
                      ["Express", "ASP.NET", "PHP", "Next.js", "Nuxt", "Phusion Passenger", "JSF", "PleskLin"]),
     "X-AspNet-Version": (["4.0.30319", "2.0.50727"], []),
     "X-AspNetMvc-Version": (["5.2", "4.0"], []),
-    "X-Generator": (["WordPress 6.4.3", "Drupal 10 (https://www.drupal.org)", "Joomla! 4.4 - Open Source Content Management"],
+    "X-Generator": (["WordPress 6.4.3", "Drupal 10 (https://www.drupal.org)",
+                     "Joomla! 4.4 - Open Source Content Management"],
                     ["Hugo", "Drupal", "Gatsby", "WordPress"]),
 }
 
@@ -323,8 +324,11 @@ def case_cookie(family: Family, ctx: Ctx) -> Case:
         scheme = {"http-only-host": "http", "http-with-https-link": "http"}.get(scenario, "https")
     else:
         scheme = _scheme(ctx)
-    kind = rng.choice(["login", "home", "admin", "login_post"] + (["api_users"] if scenario != "http-with-https-link" else [])
-                      if scenario != "non-session" else ["home", "login", "search", "api_public"])
+    if scenario == "non-session":
+        kind = rng.choice(["home", "login", "search", "api_public"])
+    else:
+        kind = rng.choice(["login", "home", "admin", "login_post"]
+                          + (["api_users"] if scenario != "http-with-https-link" else []))
     page = page_of(family, ctx, kind, scheme)
     name = family.session if scenario != "non-session" else (
         family.csrf_cookie if family.csrf_cookie and rng.random() < 0.4 else rng.choice(NON_SESSION))
@@ -383,7 +387,8 @@ def case_plain_http(family: Family, ctx: Ctx) -> Case:
     return Case("plain_http", family.name, scenario, "TP", page, seen="serves")
 
 
-CAS = ["C=US, O=Let's Encrypt, CN=R11", "C=US, O=Let's Encrypt, CN=E6", "C=US, O=DigiCert Inc, CN=DigiCert TLS RSA SHA256 2020 CA1",
+CAS = ["C=US, O=Let's Encrypt, CN=R11", "C=US, O=Let's Encrypt, CN=E6",
+       "C=US, O=DigiCert Inc, CN=DigiCert TLS RSA SHA256 2020 CA1",
        "C=BE, O=GlobalSign nv-sa, CN=GlobalSign GCC R6 AlphaSSL CA 2023", "C=US, O=Amazon, CN=Amazon RSA 2048 M02"]
 
 
@@ -398,7 +403,8 @@ def case_certificate(family: Family, ctx: Ctx) -> Case:
     not_after = (ctx.date.replace(tzinfo=None)).replace(hour=0, minute=0, second=0, microsecond=0)
     after = not_after + timedelta(days=rng.randrange(20, 380))
     if scenario == "self-signed":
-        subject = issuer = rng.choice([f"CN={hostname}", "CN=localhost", f"C=XX, O={ctx.org.title()} Ltd, CN={hostname}",
+        subject = issuer = rng.choice([f"CN={hostname}", "CN=localhost",
+                                       f"C=XX, O={ctx.org.title()} Ltd, CN={hostname}",
                                        "CN=Plesk, O=Plesk, C=CH", "CN=kubernetes-ingress-controller-fake-certificate"])
         san = subject.split("CN=")[-1]
     elif scenario == "expired":
@@ -535,7 +541,8 @@ def case_csrf(family: Family, ctx: Ctx) -> Case:
         action = family.login if kind == "login" else family.settings
         if scenario == "samesite":
             page.add("Set-Cookie", f"{family.session}={ctx.token(32)}; path=/; HttpOnly; "
-                                   f"SameSite={rng.choice(['Lax', 'Strict'])}" + ("; Secure" if scheme == "https" else ""))
+                                   f"SameSite={rng.choice(['Lax', 'Strict'])}"
+                                   + ("; Secure" if scheme == "https" else ""))
         elif rng.random() < 0.5:
             page.add("Set-Cookie", f"{family.session}={ctx.token(32)}; path=/; HttpOnly"
                                    + rng.choice(["", "; SameSite=None; Secure"] if scheme == "https" else [""]))
@@ -562,11 +569,14 @@ def _real_file(family: Family, ctx: Ctx, path: str, kind: str) -> tuple[str, str
     if kind == "config":
         secret = ctx.token(32)
         body = rng.choice([
-            f"APP_ENV=production\nAPP_KEY=base64:{secret}=\nDB_HOST=10.0.3.12\nDB_DATABASE={ctx.org}\nDB_PASSWORD={ctx.token(16)}\n",
-            f"<?php\ndefine('DB_NAME', '{ctx.org}_wp');\ndefine('DB_USER', 'wp');\ndefine('DB_PASSWORD', '{ctx.token(16)}');\n",
+            f"APP_ENV=production\nAPP_KEY=base64:{secret}=\nDB_HOST=10.0.3.12\nDB_DATABASE={ctx.org}\n"
+            f"DB_PASSWORD={ctx.token(16)}\n",
+            f"<?php\ndefine('DB_NAME', '{ctx.org}_wp');\ndefine('DB_USER', 'wp');\n"
+            f"define('DB_PASSWORD', '{ctx.token(16)}');\n",
             f"[database]\nhost = db.internal\nuser = {ctx.org}\npassword = {ctx.token(14)}\n",
             f"spring.datasource.url=jdbc:postgresql://db:5432/{ctx.org}\nspring.datasource.password={ctx.token(14)}\n",
-            f"<?xml version=\"1.0\"?>\n<configuration>\n  <connectionStrings>\n    <add name=\"Default\" connectionString=\"Server=sql01;Password={ctx.token(12)}\"/>\n",
+            f"<?xml version=\"1.0\"?>\n<configuration>\n  <connectionStrings>\n    <add name=\"Default\" "
+            f"connectionString=\"Server=sql01;Password={ctx.token(12)}\"/>\n",
         ])
         return rng.choice(["text/plain", "application/octet-stream", "text/plain; charset=utf-8", ""]), body, ""
     body = rng.choice([
@@ -578,6 +588,11 @@ def _real_file(family: Family, ctx: Ctx, path: str, kind: str) -> tuple[str, str
     if body.startswith("{"):
         body = f"<?php\n$config = json_decode('{body.strip()}');\n"
     return rng.choice(["text/plain", "application/octet-stream", "application/x-trash", "text/x-php", ""]), body, ""
+
+
+SOFT_404 = ["\n<h1>Page not found</h1><p>Sorry, we couldn't find that page.</p>\n",
+            "\n<h1>Oops! 404</h1><p>The requested URL was not found on this server.</p>\n",
+            "\n<div class=\"error\">Nothing here. <a href=\"/\">Go home</a></div>\n"]
 
 
 def case_exposed_file(family: Family, ctx: Ctx) -> Case:
@@ -599,13 +614,12 @@ def case_exposed_file(family: Family, ctx: Ctx) -> Case:
         return Case("exposed_file", family.name, f"real-{kind}", "TP", page, seen="found")
     if scenario == "soft-404":
         page.body = page.body.replace(page.body.split("<body>")[1].split("</body>")[0],
-                                      rng.choice(["\n<h1>Page not found</h1><p>Sorry, we couldn't find that page.</p>\n",
-                                                  "\n<h1>Oops! 404</h1><p>The requested URL was not found on this server.</p>\n",
-                                                  "\n<div class=\"error\">Nothing here. <a href=\"/\">Go home</a></div>\n"]))
+                                      rng.choice(SOFT_404))
     elif scenario == "listing":
         folder = path.rsplit("/", 1)[0] + "/"
         page.body = (f"<html>\r\n<head><title>Index of {folder}</title></head>\r\n<body>\r\n<h1>Index of {folder}</h1>"
-                     f"<hr><pre><a href=\"../\">../</a>\r\n<a href=\"assets/\">assets/</a>   {ctx.http_date(-40)[5:16]}   -\r\n"
+                     f"<hr><pre><a href=\"../\">../</a>\r\n"
+                     f"<a href=\"assets/\">assets/</a>   {ctx.http_date(-40)[5:16]}   -\r\n"
                      f"</pre><hr></body>\r\n</html>\r\n")
     page.set("Content-Type", rng.choice(["text/html", "text/html; charset=utf-8", "text/html; charset=UTF-8"]))
     return Case("exposed_file", family.name, scenario, "FP", page, seen="found")
@@ -650,7 +664,8 @@ def case_methods(family: Family, ctx: Ctx) -> Case:
             page.body = f"TRACE / HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in page.req_headers)
         elif verb == "PUT":
             page.status = rng.choice([201, 204, 200])
-            page.body = "" if page.status == 204 else f"<html><body><h1>Created</h1><p>Resource {target} has been created.</p></body></html>"
+            page.body = "" if page.status == 204 else \
+                f"<html><body><h1>Created</h1><p>Resource {target} has been created.</p></body></html>"
             page.set("Content-Type", "text/html" if page.body else None)
             if page.status == 201:
                 page.set("Location", target)
@@ -662,8 +677,8 @@ def case_methods(family: Family, ctx: Ctx) -> Case:
         page.status = rng.choice([405, 405, 403, 301, 302])
         if page.status == 405:
             page.set("Allow", rng.choice(["GET, HEAD, OPTIONS", "GET, HEAD, POST"]))
-            page.body = ("<html>\r\n<head><title>405 Not Allowed</title></head>\r\n<body>\r\n<center><h1>405 Not Allowed"
-                         "</h1></center>\r\n</body>\r\n</html>\r\n")
+            page.body = ("<html>\r\n<head><title>405 Not Allowed</title></head>\r\n<body>\r\n<center><h1>"
+                         "405 Not Allowed</h1></center>\r\n</body>\r\n</html>\r\n")
             page.set("Content-Type", "text/html")
         elif page.status == 403:
             page.body = "<html><body><h1>403 Forbidden</h1></body></html>"

@@ -31,7 +31,8 @@ SESSION_PARTS = re.compile(r"(^|[_.\-])(session|sess|sid|auth|token|jwt|logged_i
 TOKEN_FIELD = re.compile(r"csrf|xsrf|token|nonce|sectok|form_key|authenticity|requestverification", re.I)
 NON_STATE_FIELDS = {"q", "query", "search", "s", "sort", "order", "filter", "page", "lang", "category", "do",
                     "id", "tag", "per_page", "dir"}
-SENSITIVE_PATH = re.compile(r"[/=:](login|userlogin|userrights|manager|manage|privileges|actuator/env|signin|sign-in|logon|account|accounts|profile|admin|administrator|"
+SENSITIVE_PATH = re.compile(r"[/=:](login|userlogin|userrights|manager|manage|privileges|actuator/env|signin|"
+                            r"sign-in|logon|account|accounts|profile|admin|administrator|"
                             r"wp-admin|wp-login\.php|server-status|settings|users?|me|session|oauth|auth|"
                             r"checkout|api-keys|tokens?|preferences|password)(/|\.|\?|$)", re.I)
 SENSITIVE_JSON = re.compile(r'"(email|e-mail|phone|ssn|address|password|password_hash|access_token|'
