@@ -192,7 +192,7 @@ CHECKS: dict[str, list[Check]] = {
         Check("ZAP", "Missing Anti-clickjacking Header", "10020", ("missing",), param=lambda c: "x-frame-options"),
         Check("ZAP", "X-Frame-Options Header Not Set", "10020", ("missing",), param=lambda c: "X-Frame-Options"),
         Check("Nuclei", "HTTP Missing Security Headers", "http-missing-security-headers:x-frame-options", ("missing",)),
-        Check("Burp Suite", "Frameable response (potential Clickjacking)", burp(0x00500A60), ("missing",)),
+        Check("Burp Suite", "Frameable response (potential Clickjacking)", burp(0x005009A0), ("missing",)),
         Check("Wapiti", "Clickjacking Protection", "http_headers", ("missing",), evidence=_wapiti_missing),
         Check("Mozilla HTTP Observatory", "x-frame-options", "x-frame-options-not-implemented", ("missing",)),
         Check("drheader", "X-Frame-Options", "Header not included in response", ("missing",)),
@@ -224,8 +224,6 @@ CHECKS: dict[str, list[Check]] = {
               about=("Referrer-Policy",)),
         Check("Mozilla HTTP Observatory", "referrer-policy", "referrer-policy-unsafe", ("value",),
               about=("Referrer-Policy",), evidence=lambda c: _hdr(c, "Referrer-Policy")),
-        Check("ZAP", "CORS Header", "40040", ("missing", "value"), about=("Access-Control-Allow-Methods",),
-              evidence=lambda c: _hdr(c, "Access-Control-Allow-Methods")),
         Check("drheader", "", "Header not included in response", ("missing",)),
         Check("drheader", "", "Value does not match security policy", ("value",)),
     ],
@@ -233,15 +231,13 @@ CHECKS: dict[str, list[Check]] = {
         Check("ZAP", "Web Browser XSS Protection Not Enabled", "10016", ("missing", "value"),
               param=lambda c: "X-XSS-Protection", evidence=lambda c: _hdr(c, "X-XSS-Protection"),
               about=("X-XSS-Protection",)),
-        Check("ZAP", "Incomplete or No Cache-control and Pragma HTTP Header Set", "10015", ("missing", "value"),
-              param=lambda c: _sub(c), evidence=lambda c: _hdr(c, _sub(c)), about=("Pragma", "Expires")),
         Check("drheader", "", "Header not included in response", ("missing",)),
         Check("drheader", "", "Value does not match security policy", ("value",)),
         Check("Nuclei", "HTTP Missing Security Headers", "http-missing-security-headers:x-xss-protection", ("missing",),
               about=("X-XSS-Protection",)),
         Check("Nuclei", "X-XSS-Protection Deprecated Header", "xss-deprecated-header", ("value",),
               about=("X-XSS-Protection",), evidence=lambda c: c.page.get("X-XSS-Protection") or ""),
-        Check("Burp Suite", "Browser cross-site scripting filter disabled", burp(0x00500A70), ("value",),
+        Check("Burp Suite", "Browser cross-site scripting filter disabled", burp(0x005009B0), ("value",),
               about=("X-XSS-Protection",), when=lambda c: (c.page.get("X-XSS-Protection") or "").startswith("0")),
     ],
     "cacheable_sensitive_content": [
@@ -430,8 +426,10 @@ def _nuclei(case: Case, cid: str) -> tuple[str, str, str]:
     """(check id, param = matcher name or fuzzing parameter, evidence = extracted results) of a Nuclei event."""
     template, _, matcher = cid.partition(":")
     if template == "tech-detect":
-        value = case.page.get(case.subject.get("header", "Server")) or ""
-        matcher = re.split(r"[/ (]", value.strip())[0].lower() or "unknown"
+        header = case.subject.get("header", "Server")
+        value = case.page.get(header) or ""
+        matcher = {"X-AspNet-Version": "asp.net", "X-AspNetMvc-Version": "asp.net-mvc"}.get(header) \
+            or re.split(r"[/ (]", value.strip())[0].lower() or "unknown"
         return f"tech-detect:{matcher}", matcher, ""
     if template == "nginx-version":
         return template, "", case.page.get("Server") or ""
