@@ -8,7 +8,10 @@ import hashlib
 import html
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -403,6 +406,12 @@ def test_cli_is_deterministic_and_writes_the_split_files(tmp_path):
         outs.append([(tmp_path / f"{name}{s}.jsonl").read_bytes() for s in ("", ".train", ".val")])
     assert outs[0] == outs[1]
     assert outs[0][0] != outs[2][0]
+    # another process with another hash seed writes the same bytes (no set or dict order leaks into the data)
+    other = tmp_path / "d.jsonl"
+    env = dict(os.environ, PYTHONHASHSEED="12345")
+    subprocess.run([sys.executable, "-m", "iacfilter", "datagen", "http", "--n", "400", "--seed", "5", "-o",
+                    str(other)], env=env, check=True, capture_output=True, timeout=120)
+    assert other.read_bytes() == outs[0][0]
     all_rows = [json.loads(x) for x in outs[0][0].splitlines()]
     assert len(all_rows) == 400
     assert len(outs[0][1].splitlines()) + len(outs[0][2].splitlines()) == 400
