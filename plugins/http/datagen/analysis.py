@@ -17,13 +17,21 @@ CLAIMS = [
     "{scanner} flagged {url} with \u201c{check}\u201d.",
     "This {scanner} finding, \u201c{check}\u201d, concerns {url}.",
 ]
+CLAIMS_BY_LABEL = {
+    "TP": ["{scanner}'s \u201c{check}\u201d on {url} is borne out by the exchange.",
+           "The exchange at {url} confirms {scanner}'s \u201c{check}\u201d."],
+    "FP": ["{scanner}'s \u201c{check}\u201d does not hold up against the exchange at {url}.",
+           "Whatever {scanner} says in \u201c{check}\u201d, the exchange at {url} decides."],
+}
 VERDICT = {
     "TP": ["So it is a true positive.", "Verdict: true positive, a real weakness to fix.",
            "The finding stands (TP).", "Under the policy this is a TP that the team must fix.",
-           "That makes it a true positive."],
+           "That makes it a true positive.", "Keep it: this is a true positive.",
+           "It is a real issue (TP)."],
     "FP": ["So it is a false positive.", "Verdict: false positive under the policy.",
            "The alert is noise here (FP).", "Under the policy this is an FP; nothing needs fixing for it.",
-           "That makes it a false positive."],
+           "That makes it a false positive.", "Filter it: this is a false positive.",
+           "It is not a real issue (FP)."],
 }
 EVIDENCE = {
     ("hsts", "missing"): [
@@ -413,8 +421,11 @@ def write(verdict: Verdict, finding: dict, rng) -> str:
     facts.update(scanner=finding.get("scanner"), check=finding.get("check"), method=facts.get("method")
                  or finding.get("method"))
     parts = []
-    if rng.random() < 0.5:
+    roll = rng.random()
+    if roll < 0.4:
         parts.append(_fmt(rng.choice(CLAIMS), facts))
+    elif roll < 0.55:
+        parts.append(_fmt(rng.choice(CLAIMS_BY_LABEL[verdict.label]), facts))
     parts.append(_fmt(rng.choice(EVIDENCE[(verdict.rule, verdict.reason)]), facts))
     parts.append(rng.choice(VERDICT[verdict.label]))
     extra = rng.choice(FIX.get(verdict.rule, NOTE)) if verdict.label == "TP" else rng.choice(NOTE)
