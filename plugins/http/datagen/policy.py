@@ -1,8 +1,10 @@
 """POLICY.md as code: one small function per rule, judging the evidence in the exchange.
 
 ``judge(smell, finding, subject)`` reads only the exchange (URL scheme, status, content type, headers,
-cookies, body, the scanner's payload and certificate evidence) and the *subject* of the finding (which header,
-cookie flag or form it is about) -- never the scanner's wording, stated reason or severity. It returns a
+cookies, body, the submitted request, the scanner's payload) and the *subject* of the finding (which header,
+cookie flag or form it is about) -- never the scanner's wording, stated reason or severity. Where a report
+keeps no response (Wapiti's cookie and certificate findings), what the scanner observed stands in for it: the
+cookie it names, its one-line observation about the certificate. It returns a
 ``Verdict`` (label, the rule that decided it, a reason key and the evidence the analysis cites), or None where
 POLICY.md does not decide the case (the generator never emits those).
 """
@@ -19,9 +21,6 @@ from ..exchange import header
 
 HSTS_MIN_AGE = 15552000
 HTML_TYPES = ("text/html", "application/xhtml+xml", "image/svg+xml")
-OPTIONAL_HEADERS = ("X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "Permissions-Policy",
-                    "Cross-Origin-Resource-Policy", "Cross-Origin-Embedder-Policy", "Cross-Origin-Opener-Policy",
-                    "Access-Control-Allow-Methods")
 CSRF_COOKIES = {"_xsrf", "csrftoken", "xsrf-token", "_csrf", "csrf_token", "csrf", "x-csrf-token"}
 SESSION_NAMES = {"phpsessid", "jsessionid", "asp.net_sessionid", "sessionid", "connect.sid", "dokuwiki",
                  "laravel_session", "ci_session", "grafana_session", "sid", "pmaauth-1", "i_like_gitea",
