@@ -25,15 +25,15 @@ CSRF_COOKIES = {"_xsrf", "csrftoken", "xsrf-token", "_csrf", "csrf_token", "csrf
 SESSION_NAMES = {"phpsessid", "jsessionid", "asp.net_sessionid", "sessionid", "connect.sid", "dokuwiki",
                  "laravel_session", "ci_session", "grafana_session", "sid", "pmaauth-1", "i_like_gitea",
                  "phpmyadmin"}
-SESSION_PARTS = re.compile(r"(^|[_.\-])(session|sess|sid|auth|token|jwt|logged_in|remember)([_.\-]|$)|session|"
+SESSION_PARTS = re.compile(r"(^|[_.\-])(session|sess|sessid|sid|auth|token|jwt|logged_in|remember)([_.\-]|$)|session|"
                            r"^S?SESS[0-9a-f]+$", re.I)
-TOKEN_FIELD = re.compile(r"csrf|xsrf|token|nonce|sectok|form_key|authenticity|requestverification", re.I)
+TOKEN_FIELD = re.compile(r"csrf|xsrf|token|nonce|sectok|form_key|authenticity|requestverification|crumb", re.I)
 NON_STATE_FIELDS = {"q", "query", "search", "s", "sort", "order", "filter", "page", "lang", "category", "do",
                     "id", "tag", "per_page", "dir"}
 SENSITIVE_PATH = re.compile(r"[/=:](login|userlogin|userrights|manager|manage|privileges|actuator/env|signin|"
                             r"sign-in|logon|account|accounts|profile|admin|administrator|"
                             r"wp-admin|wp-login\.php|server-status|settings|users?|me|session|oauth|auth|"
-                            r"checkout|api-keys|tokens?|preferences|password)(/|\.|\?|$)", re.I)
+                            r"checkout|api-keys|tokens?|preferences|password)(/|\.|\?|&|$)", re.I)
 SENSITIVE_JSON = re.compile(r'"(email|e-mail|phone|ssn|address|password|password_hash|access_token|'
                             r'refresh_token|api_key|apikey|secret|token|iban|birthdate|dob)"\s*:', re.I)
 VERSION = re.compile(r"/v?\d|\bv?\d+\.\d+|\s\d+\b")
