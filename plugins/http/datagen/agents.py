@@ -105,8 +105,8 @@ class Agents:
                            "analysis": row["analysis"]}, default=str)
         text = " ".join(self.chat(system, user).split())
         sentences = [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z`\"(])", text) if s.strip()]
-        other = VERDICT_WORDS["FP" if label == "TP" else "TP"]
-        if not 2 <= len(sentences) <= 4 or other in text.lower() or VERDICT_WORDS[label] not in text.lower():
+        other = "FP" if label == "TP" else "TP"
+        if not 2 <= len(sentences) <= 4 or _names(text, other) or not _names(text, label):
             return None
         return text
 
@@ -131,6 +131,11 @@ class Agents:
             stats.rewrites["analyses"] += 1
             row = dict(row, analysis=text)
         return row
+
+
+def _names(text: str, label: str) -> bool:
+    """Whether the text states the verdict ``label`` ("true positive" or "TP")."""
+    return VERDICT_WORDS[label] in text.lower() or re.search(rf"\b{label}\b", text) is not None
 
 
 class _Fixed:
