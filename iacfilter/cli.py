@@ -99,6 +99,10 @@ FILTER_OPTIONS = {
         "--batch-size", type=click.IntRange(1, 4096), default=64, show_default=True,
         help="Snippets scored per model call."),
     "quiet": click.option("-q", "--quiet", is_flag=True, help="No summary on stderr."),
+    "strict": click.option(
+        "--strict", is_flag=True,
+        help="Exit with code 2 (and write nothing) when most findings have no readable source under --source-root "
+             "(a forgotten or wrong --source-root), instead of only warning."),
     "fail_on_findings": click.option(
         "--fail-on-findings", is_flag=True,
         help="Exit with code 1 when any finding is still reported after filtering (for pre-commit and CI gates)."),
@@ -146,9 +150,23 @@ def scorer_options(budget: int | None) -> dict:
     return {} if budget is None else {"budget": budget}
 
 
+def _check_sources(findings, verdicts, source_root, strict: bool) -> None:
+    """Most findings unreadable under the source root means a forgotten or wrong --source-root: say so."""
+    missing = [f for f, v in zip(findings, verdicts) if v.verdict == "no-source" and "source root" in v.reason]
+    tried = sum(1 for v in verdicts if v.verdict in ("kept", "filtered", "unscored")) + len(missing)
+    if not missing or len(missing) * 2 <= tried:
+        return
+    message = (f"{len(missing)} of {tried} findings have no readable source under --source-root {source_root} "
+               f"(e.g. {missing[0].path!r}), so they were kept unscored: pass --source-root DIR, the folder the "
+               f"scanner ran in (the flagged paths are relative to it)")
+    if strict:
+        raise IacfilterError("--source-root", message)
+    _warn(message + "; --strict makes this an error")
+
+
 def run_filter(runs: list[ScanRun], *, source_root, tech, output, mode, model_dir, threshold, fmt, batch_size,
                quiet, fail_on_findings=False, budget=None, baseline=None, only_new=False, include=(), exclude=(),
-               patterns_file=(), category=None) -> int:
+               patterns_file=(), category=None, strict=False) -> int:
     """Score, decide, write; return the number of findings still reported."""
     from . import baseline as baselines, patterns as pattern_filters
 
@@ -169,6 +187,7 @@ def run_filter(runs: list[ScanRun], *, source_root, tech, output, mode, model_di
     models = Models.open(model_dir, threshold, scorer_options(budget))
     with progress(len(findings), "scoring", show=not quiet and len(findings) > 200) as bar:
         verdicts = decide(findings, models, sources, techs, batch_size=batch_size, progress=bar.update, warn=_warn)
+    _check_sources(findings, verdicts, source_root, strict)
     used = models.describe()
     drop = mode == "drop"
     prints = baselines.fingerprints(findings, rules, sources)
