@@ -173,34 +173,80 @@ def filter_cmd(inputs, **options):
 @click.option("--glitch", "glitch", default=None, metavar="CMD",
               help="How to run GLITCH (default: 'glitch' on PATH, or env IACFILTER_GLITCH).")
 @click.option("--jobs", type=click.IntRange(1, 64), default=os.cpu_count() or 1, show_default="CPU count",
-              help="GLITCH processes at once (GLITCH's own --n-workers gives no speed-up).")
+              help="GLITCH processes at once, each over its own batch of the files (GLITCH's own --n-workers "
+                   "gives no speed-up).")
 @click.option("--file-timeout", type=click.FloatRange(1), default=300, show_default=True,
-              help="Seconds GLITCH may spend on one file before iacfilter gives up on it.")
+              help="Seconds GLITCH may spend on one file. A batch in which no file finishes for that long is "
+                   "split and run again until the file that hangs is alone; that file is reported as not scanned.")
+@click.option("--allow-unscanned", is_flag=True,
+              help="Exit 0 even when some files could not be scanned (they are still listed, and marked in the "
+                   "SARIF). Without it such a run exits 2; a run in which GLITCH analysed no file always does.")
 @filter_options("source_root", "tech")
-def scan_cmd(path, tech, glitch, jobs, file_timeout, **options):
+def scan_cmd(path, tech, glitch, jobs, file_timeout, allow_unscanned, fail_on_findings, **options):
     """Run GLITCH on PATH (a folder or file), then filter its findings like 'iacfilter filter'.
 
-    Each file runs in its own GLITCH process, bounded by --file-timeout; files GLITCH could not analyse are
-    listed as not scanned (never taken as clean). The filter options are those of 'iacfilter filter'.
+    GLITCH runs once per batch of files (--jobs batches in parallel), bounded by --file-timeout. Files GLITCH
+    could not parse, crashed on or gave up on are *not scanned*: listed on stderr and as notifications in the
+    SARIF run, which then says executionSuccessful: false, and the exit code is 2 unless --allow-unscanned.
+    Files that are not of the technology at all (GLITCH: "Cannot detect file type") are *skipped*, listed,
+    and do not fail the run. Hidden folders are not scanned. The filter options are those of 'iacfilter filter'.
     """
-    from .scan import files_to_scan, glitch_command, run_glitch
+    from .scan import glitch_command
 
     suffixes = technology(plugins.technologies(), tech).suffixes
     command = glitch_command(glitch)
     root = Path(path)
-    files = files_to_scan(root, suffixes)
-    if not files:
-        raise IacfilterError(path, f"no {tech} files ({', '.join(suffixes)}) to scan")
-    with progress(len(files), "GLITCH", show=not options["quiet"]) as bar:
-        outcome = run_glitch(command, tech, root, files, jobs=jobs, timeout=file_timeout, progress=bar.update)
-    for rel, problem in outcome.not_scanned:
-        _warn(f"not scanned: {rel}: {problem}")
-    reader = plugins.readers()["glitch-csv"]
-    runs = reader.read(f"glitch-{tech}.csv", outcome.csv_text)
+    outcome = scan_with_glitch(command, tech, root, suffixes, jobs=jobs, timeout=file_timeout,
+                               quiet=options["quiet"])
+    runs = plugins.readers()["glitch-csv"].read(f"glitch-{tech}.csv", outcome.csv_text)
+    runs[0].execution_successful = not outcome.not_scanned
+    runs[0].notifications = scan_notifications(outcome)
     source_root = root if root.is_dir() else root.parent
-    if not options["quiet"]:
-        click.echo(f"iacfilter: GLITCH scanned {len(files) - len(outcome.not_scanned)} of {len(files)} files", err=True)
-    run_filter(runs, source_root=source_root, tech=tech, **options)
+    reported = run_filter(runs, source_root=source_root, tech=tech, **options)
+    unscanned_check(path, outcome, allow_unscanned)
+    if fail_on_findings and reported:
+        click.get_current_context().exit(1)
+
+
+def scan_with_glitch(command, tech, root: Path, suffixes, *, jobs, timeout, quiet):
+    """GLITCH over the technology's files under ``root``; says on stderr what it could not scan, and why."""
+    from .scan import Progress, files_to_scan, run_glitch
+
+    files, links = files_to_scan(root, suffixes)
+    if not files:
+        raise IacfilterError(str(root), f"no {tech} files ({', '.join(suffixes)}) to scan")
+    with Progress(len(files), f"GLITCH ({tech})", show=not quiet) as bar:
+        outcome = run_glitch(command, tech, root, files, jobs=jobs, timeout=timeout, progress=bar.update)
+    outcome.files[:0] = [link.path for link in links]
+    outcome.problems[:0] = links
+    for problem in outcome.problems:
+        if problem.status != "skipped":
+            _warn(f"{problem.status}: {problem.path}: {problem.reason}")
+        elif not quiet:
+            click.echo(f"iacfilter: {problem.status}: {problem.path}: {problem.reason}", err=True)
+    if not quiet:
+        skipped = len(outcome.skipped)
+        click.echo(f"iacfilter: GLITCH analysed {outcome.analysed} of {len(files)} {tech} files"
+                   + (f", skipped {skipped}" if skipped else "")
+                   + (f", could not scan {len(outcome.not_scanned)}" if outcome.not_scanned else ""), err=True)
+    return outcome
+
+
+def scan_notifications(outcome):
+    from .registry import Notification
+
+    return [Notification(p.path, f"{p.status}: {p.reason}", "error" if p.status == "not scanned" else "note")
+            for p in outcome.problems]
+
+
+def unscanned_check(where, outcome, allow_unscanned: bool) -> None:
+    """Fail closed: files GLITCH could not scan fail the run unless allowed; no file analysed always does."""
+    missing = len(outcome.not_scanned)
+    if missing and outcome.analysed == 0:
+        raise IacfilterError(str(where), f"GLITCH analysed none of the {len(outcome.files)} files (see above)")
+    if missing and not allow_unscanned:
+        raise IacfilterError(str(where), f"{missing} of {len(outcome.files)} files not scanned (listed above and "
+                                         "in the output); --allow-unscanned accepts that")
 
 
 @cli.command("rules")
