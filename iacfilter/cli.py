@@ -172,9 +172,9 @@ def filter_cmd(inputs, **options):
 @click.option("--tech", required=True, metavar="NAME", help="Technology to scan for (ansible, chef, puppet, ...).")
 @click.option("--glitch", "glitch", default=None, metavar="CMD",
               help="How to run GLITCH (default: 'glitch' on PATH, or env IACFILTER_GLITCH).")
-@click.option("--jobs", type=click.IntRange(1, 64), default=os.cpu_count() or 1, show_default="CPU count",
-              help="GLITCH processes at once, each over its own batch of the files (GLITCH's own --n-workers "
-                   "gives no speed-up).")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None, show_default="the CPUs not busy",
+              help="GLITCH processes at once, each over its own batch of at least 16 files (GLITCH's own "
+                   "--n-workers gives no speed-up).")
 @click.option("--file-timeout", type=click.FloatRange(1), default=300, show_default=True,
               help="Seconds GLITCH may spend on one file. A batch in which no file finishes for that long is "
                    "split and run again until the file that hangs is alone; that file is reported as not scanned.")
@@ -247,6 +247,71 @@ def unscanned_check(where, outcome, allow_unscanned: bool) -> None:
     if missing and not allow_unscanned:
         raise IacfilterError(str(where), f"{missing} of {len(outcome.files)} files not scanned (listed above and "
                                          "in the output); --allow-unscanned accepts that")
+
+
+@cli.command("hook")
+@click.argument("files", nargs=-1, metavar="FILE...")
+@click.option("--reports", is_flag=True,
+              help="FILEs are scanner output (GLITCH CSV or --linter rows, SARIF from any tool), not IaC scripts.")
+@click.option("--severity", type=click.Choice(["low", "medium", "high", "critical"]), default="low",
+              show_default=True,
+              help="Fail only on kept findings at or above this security severity (GitHub's bands: medium >= 4.0, "
+                   "high >= 7.0, critical >= 9.0); a finding of unknown severity fails.")
+@click.option("--glitch", "glitch", default=None, metavar="CMD",
+              help="How to run GLITCH (default: 'glitch' on PATH, or env IACFILTER_GLITCH).")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None, show_default="the CPUs not busy",
+              help="GLITCH processes at once.")
+@click.option("--file-timeout", type=click.FloatRange(1), default=300, show_default=True,
+              help="Seconds GLITCH may spend on one file before it is given up on (not scanned).")
+@click.option("--allow-unscanned", is_flag=True,
+              help="Do not fail when GLITCH could not scan a changed file (it is still listed).")
+@filter_options("source_root", "tech", "output", "mode", "fmt", "fail_on_findings")
+def hook_cmd(files, reports, severity, glitch, jobs, file_timeout, allow_unscanned, model_dir, threshold,
+             batch_size, quiet):
+    """For pre-commit: scan the changed FILEs with GLITCH (or read changed scanner reports with --reports),
+    filter the findings, and print each finding kept as 'path:line: rule message (score)'.
+
+    Only the technologies of the changed files are scanned, each once, over those files (hidden files and
+    folders are left out). Exit 1 when a kept finding is at or above --severity, 2 when a file could not be
+    scanned (unless --allow-unscanned) or GLITCH is not installed, else 0. Run from the repository root.
+    """
+    from .hook import files_by_technology, report_lines, technologies
+    from .scan import Progress, glitch_command, run_glitch
+
+    techs, rules = plugins.technologies(), load_rules_map()
+    runs, outcomes = [], []
+    if reports:
+        runs = [run for path in files for run in read_scanner_output(path)]
+        classify([f for run in runs for f in run.findings], rules, techs, None)
+    else:
+        groups = files_by_technology(files, technologies())
+        command = glitch_command(glitch) if groups else None
+        for tech, mine in groups.items():
+            with Progress(len(mine), f"GLITCH ({tech})", show=not quiet) as bar:
+                outcome = run_glitch(command, tech, Path("."), mine, jobs=jobs, timeout=file_timeout,
+                                     progress=bar.update)
+            for problem in outcome.problems:
+                _warn(f"{problem.status}: {problem.path}: {problem.reason}")
+            tech_runs = plugins.readers()["glitch-csv"].read(f"glitch-{tech}.csv", outcome.csv_text)
+            classify([f for run in tech_runs for f in run.findings], rules, techs, tech)
+            runs += tech_runs
+            outcomes.append(outcome)
+    findings = [f for run in runs for f in run.findings]
+    verdicts = []
+    if findings:
+        model = load_model(model_dir or default_model(), threshold)
+        verdicts = decide(findings, model, SourceRoot("."), techs, batch_size=batch_size, warn=_warn)
+    lines = report_lines(findings, verdicts, rules, severity)
+    for line in lines:
+        click.echo(line.text)
+    failing = sum(line.fails for line in lines)
+    if not quiet and findings:
+        click.echo(f"iacfilter: {len(findings)} findings, {len(lines)} kept, {failing} at or above {severity}",
+                   err=True)
+    for outcome in outcomes:
+        unscanned_check("changed files", outcome, allow_unscanned)
+    if failing:
+        click.get_current_context().exit(1)
 
 
 @cli.command("rules")

@@ -32,7 +32,7 @@ from typing import Callable, Sequence, TextIO
 from .errors import IacfilterError
 
 INSTALL_HINT = (
-    "GLITCH is not installed (no 'glitch' on PATH). Install GLITCH 2.x from its repository "
+    "GLITCH is not installed (not on PATH, or not where --glitch or IACFILTER_GLITCH says). Install GLITCH 2.x from its repository "
     "(https://github.com/sr-lab/GLITCH: git clone it, 'python -m pip install .' in a virtual environment, build "
     "or install its Rego library as its README says, and install Ruby for Chef), then pass --glitch CMD or put "
     "'glitch' on PATH; or run GLITCH yourself and give its CSV to 'iacfilter filter'"
@@ -42,7 +42,8 @@ SKIPPED, NOT_SCANNED = "skipped", "not scanned"
 # GLITCH's words for a file that is not of the technology at all (e.g. a docker-compose file among Ansible).
 NOT_OF_THE_TECHNOLOGY = ("Cannot detect file type", "File is not a variables file")
 PROGRESS = re.compile(r"\|\s*(\d+)/(\d+) \[")  # tqdm: "DESC:  37%|███▋      | 30/81 [00:05<00:09, ...]"
-ERROR_LINE = re.compile(r"(?:^|(?<=\]))Error: (?P<what>.+?): \./(?P<path>.+)$")
+TQDM_RENDER = re.compile(r"^.*?\|[^|]*\|\s*\d+/\d+ \[[^\]]*\]")  # one redraw of the bar, before what follows it
+ERROR_LINE = re.compile(r"^Error: (?P<what>.+?): \./(?P<path>.+)$")
 TRACEBACK_END = "=" * 51
 
 
@@ -104,9 +105,23 @@ def files_to_scan(root: Path, suffixes: tuple[str, ...]) -> tuple[list[str], lis
     return found, links
 
 
+MIN_BATCH = 16  # files: a batch costs GLITCH's start-up (about 3 s), the time of some 15 Ansible files
+
+
+def spare_cpus() -> int:
+    """The CPUs this process may use less the load already on them (1-minute average); at least 1."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (OSError, AttributeError):
+        load = 0.0
+    return max(1, min(cpus, int(cpus - load + 0.5)))
+
+
 def batches(root: Path, files: Sequence[str], count: int) -> list[list[str]]:
-    """``files`` in ``count`` batches of about equal size in bytes (largest first to the lightest batch)."""
-    count = max(1, min(count, len(files)))
+    """``files`` in at most ``count`` batches (none under MIN_BATCH files unless there is only one) of about
+    equal size in bytes: largest file first, each to the lightest batch."""
+    count = max(1, min(count, len(files) // MIN_BATCH))
     sizes = {rel: (root / rel).stat().st_size if root.is_dir() else root.stat().st_size for rel in files}
     loads, out = [0] * count, [[] for _ in range(count)]
     for rel in sorted(files, key=lambda r: (-sizes[r], r)):
@@ -134,21 +149,27 @@ class BatchResult:
 
 
 def _exception_of(block: list[str]) -> str:
-    """The exception line of a traceback GLITCH printed after an error line (plus a YAML location line)."""
-    for i in range(len(block) - 1, -1, -1):
-        line = block[i]
-        if line and not line[0].isspace() and not line.startswith(("Traceback (", "During handling", "The above")):
-            after = block[i + 1].strip() if i + 1 < len(block) else ""
-            return line + (f" {after}" if after.startswith("in ") else "")
-    return ""
+    """The exception (all its lines, joined) at the end of a traceback GLITCH printed after an error line."""
+    block = [line for line in block if line.strip()]
+    last_frame = max((i for i, line in enumerate(block) if line.startswith("  File ")), default=-1)
+    tail = block[last_frame + 1:]
+    while tail and tail[0][:1].isspace():  # the source lines of the last frame
+        tail = tail[1:]
+    return " ".join(line.strip() for line in tail)
+
+
+def stderr_lines(stderr: str) -> list[str]:
+    """GLITCH's stderr as lines, the redraws of its progress bar taken out."""
+    return [TQDM_RENDER.sub("", segment) for segment in stderr.replace("\r", "\n").split("\n")
+            if not TQDM_RENDER.fullmatch(segment)]
 
 
 def glitch_errors(stderr: str, tree: str) -> dict[str, tuple[str, str]]:
     """``{relative path: (GLITCH's message, the exception behind it)}`` from GLITCH's stderr."""
-    lines = [seg for line in stderr.replace("\r", "\n").split("\n") for seg in [line]]
+    lines = stderr_lines(stderr)
     found: dict[str, tuple[str, str]] = {}
     for i, line in enumerate(lines):
-        m = ERROR_LINE.search(line)
+        m = ERROR_LINE.match(line)
         if not m:
             continue
         block = []
@@ -167,8 +188,8 @@ def _status(what: str) -> str:
 
 
 def _last_words(stderr: str) -> str:
-    lines = [ln.strip() for ln in stderr.replace("\r", "\n").splitlines()]
-    lines = [ln for ln in lines if ln and not PROGRESS.search(ln) and ln != TRACEBACK_END]
+    lines = [ln.strip() for ln in stderr_lines(stderr)]
+    lines = [ln for ln in lines if ln and ln != TRACEBACK_END]
     return lines[-1][:200] if lines else "no message"
 
 
@@ -274,11 +295,12 @@ def _kill(proc: subprocess.Popen) -> None:
         pass
 
 
-def run_glitch(glitch: Sequence[str], tech: str, root: Path, files: Sequence[str], *, jobs: int, timeout: float,
-               progress: Callable[[int], None] = lambda done: None) -> ScanOutcome:
+def run_glitch(glitch: Sequence[str], tech: str, root: Path, files: Sequence[str], *, jobs: int | None,
+               timeout: float, progress: Callable[[int], None] = lambda done: None) -> ScanOutcome:
     """GLITCH over ``files`` (relative to ``root``) in ``jobs`` parallel batches; a batch that hangs or crashes
     is bisected until the file at fault is alone, and only that file is reported as not scanned."""
     outcome = ScanOutcome(files=list(files))
+    jobs = jobs or spare_cpus()
     done: dict[int, int] = {}
     lock = threading.Lock()
 
