@@ -42,7 +42,9 @@ SKIPPED, NOT_SCANNED = "skipped", "not scanned"
 # GLITCH's words for a file that is not of the technology at all (e.g. a docker-compose file among Ansible).
 NOT_OF_THE_TECHNOLOGY = ("Cannot detect file type", "File is not a variables file")
 PROGRESS = re.compile(r"\|\s*(\d+)/(\d+) \[")  # tqdm: "DESC:  37%|███▋      | 30/81 [00:05<00:09, ...]"
-TQDM_RENDER = re.compile(r"^.*?\|[^|]*\|\s*\d+/\d+ \[[^\]]*\]")  # one redraw of the bar, before what follows it
+# One redraw of the bar. It can land between any two writes of GLITCH's other thread, even inside an error line
+# ("Error:" + redraw + " Ansible - ...": print writes its arguments one by one): remove them all first.
+TQDM_RENDER = re.compile(r"(?:\r|^)[^\r\n|]*\|[^|\r\n]*\|\s*\d+/\d+ \[[^\]\r\n]*\]", re.MULTILINE)
 ERROR_LINE = re.compile(r"^Error: (?P<what>.+?): \./(?P<path>.+)$")
 TRACEBACK_END = "=" * 51
 
@@ -155,13 +157,13 @@ def _exception_of(block: list[str]) -> str:
     tail = block[last_frame + 1:]
     while tail and tail[0][:1].isspace():  # the source lines of the last frame
         tail = tail[1:]
-    return " ".join(line.strip() for line in tail)
+    detail = " ".join(line.strip() for line in tail)
+    return "" if detail == "NoneType: None" else detail  # GLITCH raised nothing: it printed no real traceback
 
 
 def stderr_lines(stderr: str) -> list[str]:
     """GLITCH's stderr as lines, the redraws of its progress bar taken out."""
-    return [TQDM_RENDER.sub("", segment) for segment in stderr.replace("\r", "\n").split("\n")
-            if not TQDM_RENDER.fullmatch(segment)]
+    return TQDM_RENDER.sub("", stderr).replace("\r", "\n").split("\n")
 
 
 def glitch_errors(stderr: str, tree: str) -> dict[str, tuple[str, str]]:
@@ -227,8 +229,9 @@ def run_batch(glitch: Sequence[str], tech: str, root: Path, files: Sequence[str]
         cmd = [*glitch, "lint", "--tech", tech, "--folder-strategy", "include-all", "--csv",
                "--smell-types", "security", ".", str(out)]
         try:
-            proc = subprocess.Popen(cmd, cwd=tree, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.PIPE, start_new_session=True)
+            with open(os.path.join(tmp, "stdout.txt"), "wb") as stdout:  # its stats tables
+                proc = subprocess.Popen(cmd, cwd=tree, stdin=subprocess.DEVNULL, stdout=stdout,
+                                        stderr=subprocess.PIPE, start_new_session=True)
         except OSError as exc:
             return BatchResult(problems=[FileProblem(f, NOT_SCANNED, f"GLITCH could not start: {exc}") for f in files])
         state = {"seen": 0, "total": None, "moved": time.monotonic()}
@@ -274,17 +277,34 @@ def run_batch(glitch: Sequence[str], tech: str, root: Path, files: Sequence[str]
             rows = read_rows(out, set(files))
         except ValueError as exc:
             return BatchResult(problems=[FileProblem(f, NOT_SCANNED, str(exc)) for f in files])
+        analysed = stats_count(Path(tmp, "stdout.txt").read_text(encoding="utf-8", errors="replace"))
     result = BatchResult(rows=rows)
     errors = glitch_errors(stderr, tree)
     for rel in sorted(errors):
         if rel in files:
             what, detail = errors[rel]
             result.problems.append(FileProblem(rel, _status(what), f"GLITCH: {what}" + (f" ({detail})" if detail else "")))
-    if state["total"] is not None and state["total"] != len(files):
-        flagged = {p.path for p in result.problems} | {r.split(",", 1)[0] for r in rows}
-        why = f"GLITCH analysed {state['total']} of the {len(files)} files it was given"
-        result.problems += [FileProblem(f, NOT_SCANNED, why) for f in files if f not in flagged]
+    # Every file GLITCH was given is analysed (its stats count it) or named in an error: else split until the
+    # silent one is alone, and report it as not scanned.
+    walked = state["total"]
+    expected = len(files) - len(result.problems)
+    if (walked is not None and walked != len(files)) or (analysed is not None and analysed < expected):
+        why = (f"GLITCH's counts do not add up: given {len(files)} files, it walked {walked}, analysed "
+               f"{analysed} and named {len(result.problems)} in errors")
+        if len(files) > 1:
+            return BatchResult(retry=why)
+        if not result.problems:
+            result.problems.append(FileProblem(files[0], NOT_SCANNED, f"GLITCH did not analyse it and said nothing ({why})"))
     return result
+
+
+STATS_FILES = re.compile(r"Total IaC files[^\n]*\n\+[-+]+\+\n\|\s*(\d+)\s*\|")
+
+
+def stats_count(stdout: str) -> int | None:
+    """The files GLITCH analysed, from its stats table ("Total IaC files"); None when it printed none."""
+    m = STATS_FILES.search(stdout)
+    return int(m.group(1)) if m else None
 
 
 def _kill(proc: subprocess.Popen) -> None:

@@ -118,8 +118,9 @@ STAND_IN = textwrap.dedent(f"""\
     #!{sys.executable}
     # Stand-in for `glitch lint --tech T --folder-strategy include-all --csv --smell-types security . OUTPUT`, for
     # what the real GLITCH cannot do on demand: a file with HANG hangs (with a child process, as Chef's Ruby),
-    # CRASH kills GLITCH, GARBAGE makes it write garbage; FAIL_ALL in the environment makes it fail at start-up.
-    # Like GLITCH it draws a progress bar on stderr and flags 'password' lines.
+    # CRASH kills GLITCH, GARBAGE makes it write garbage, SILENT makes it drop the file without a word; FAIL_ALL in
+    # the environment makes it fail at start-up. Like GLITCH it draws a progress bar on stderr, flags 'password'
+    # lines and prints a stats table with the number of files it analysed.
     import os, signal, subprocess, sys, time
     args = sys.argv[1:]
     assert args[:2] == ["lint", "--tech"] and args[args.index("--folder-strategy") + 1] == "include-all"
@@ -129,6 +130,7 @@ STAND_IN = textwrap.dedent(f"""\
     out = args[-1]
     paths = sorted(os.path.join(d, f) for d, _, fs in os.walk(args[-2]) for f in fs if f.endswith((".yml", ".yaml")))
     rows = ["PATH,LINE,ERROR,DESCRIPTION,CODE"]
+    analysed = 0
     bar = lambda n: sys.stderr.write(f"\\rANALYZING: {{100 * n // len(paths)}}%|##| {{n}}/{{len(paths)}} [00:00<00:00]")
     bar(0)
     for n, path in enumerate(paths, 1):
@@ -143,12 +145,14 @@ STAND_IN = textwrap.dedent(f"""\
             rows = ["<html>not csv</html>"]
             break
         time.sleep(float(os.environ.get("PER_FILE", "0")))
+        analysed += "SILENT" not in text
         for i, line in enumerate(text.splitlines(), 1):
             if "password" in line:
                 rows.append(f"{{path}},{{i}},sec_hard_pass,Hard-coded password - x. (CWE-259),{{line.strip()}}")
         bar(n)
     sys.stderr.write("\\n")
     open(out, "w").write("\\n".join(rows) + "\\n")
+    print(f"+-----------------+\\n| Total IaC files |\\n+-----------------+\\n|  {{analysed}}  |\\n+-----------------+")
 """)
 
 
@@ -198,6 +202,16 @@ def test_a_crash_is_bisected_down_to_the_file_that_causes_it(tmp_path, stand_in,
     log = json.loads((tmp_path / "o.sarif").read_text())
     assert len(log["runs"][0]["results"]) == 5
     assert log["runs"][0]["invocations"][0]["executionSuccessful"] is False
+
+
+def test_a_file_glitch_drops_without_a_word_is_not_scanned(tmp_path, stand_in, tree, champion):
+    (tree / "a" / "f4.yml").write_text("SILENT\n")
+    res = run_subprocess("scan", tree, "--tech", "ansible", "--glitch", stand_in, "--model", champion, "--jobs", "1",
+                         "-o", tmp_path / "o.sarif", env=stand_in_env(tmp_path))
+    assert res.returncode == 2
+    assert res.stderr.count("not scanned:") == 1
+    assert ("iacfilter: warning: not scanned: a/f4.yml: GLITCH did not analyse it and said nothing (GLITCH's counts "
+            "do not add up: given 1 files, it walked 1, analysed 0 and named 0 in errors)") in res.stderr
 
 
 def test_garbage_output_leaves_its_batch_not_scanned(tmp_path, stand_in, tree, champion):
