@@ -48,8 +48,8 @@ def report_lines(findings: Sequence[Finding], verdicts: Sequence[Verdict], rules
             continue
         rule = rules.lookup(f.tool, f.rule)
         where = f"{f.path}:{f.line}" if f.line else f.path
-        message = f.message or (rule.short if rule else "")
-        score = f"{v.score:.2f}" if v.score is not None else v.verdict
+        message = rule.short if rule else f.message
+        score = f"{v.score:.2f}" if v.score is not None else v.verdict.replace("-", " ")
         level = rule.security_severity if rule else None
         out.append(Line(f"{where}: {rule.id if rule else f.rule} {message} ({score})".replace("  ", " "),
                         level is None or level >= floor))

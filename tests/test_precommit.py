@@ -109,7 +109,7 @@ def test_scan_hook_fails_a_commit_with_a_hard_coded_password_and_names_path_and_
     project.configure("iacfilter")
     code, out = project.commit({"roles/db/tasks/main.yml": PASSWORD, "README.md": "# notes\n"})
     assert code != 0, out
-    assert "roles/db/tasks/main.yml:6: IAC-HARD-CODED-PASSWORD Hard-coded password" in out
+    assert "roles/db/tasks/main.yml:6: IAC-HARD-CODED-PASSWORD Hard-coded password (0.9" in out
     assert "Failed" in out
     # Only the technology of the changed files was scanned, once.
     calls = project.glitch_calls.read_text().splitlines()
@@ -149,6 +149,6 @@ def test_report_hook_filters_committed_glitch_csv(project):
              "in the source code. (CWE-259),password: \"Xk9mP2qL7vRw\"\n")
     code, out = project.commit({"site.yml": PASSWORD, "reports/glitch-ansible.csv": rows})
     assert code != 0, out
-    assert "site.yml:6: IAC-HARD-CODED-PASSWORD Hard-coded password" in out
+    assert "site.yml:6: IAC-HARD-CODED-PASSWORD Hard-coded password (0.9" in out
     assert "group_vars/all.yml:1" not in out
     assert not project.glitch_calls.exists()  # the report hook never runs GLITCH

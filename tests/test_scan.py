@@ -248,3 +248,14 @@ def test_scan_without_glitch_says_how_to_install_it(tmp_path, tree, champion):
                          "--model", champion)
     assert res.returncode == 2 and "GLITCH is not installed" in res.stderr and "sr-lab/GLITCH" in res.stderr
     assert res.stderr.count("\n") == 1
+
+
+def test_table_lists_findings_in_numeric_line_order():
+    from iacfilter.findings import KEPT, Finding, Verdict
+    from iacfilter.report import as_table
+
+    findings = [Finding("GLITCH", "sec_https", path, line) for path, line in
+                (("b.yml", 2), ("a.yml", 10), ("a.yml", 9), ("a.yml", None), ("a.yml", 100))]
+    table = as_table(findings, [Verdict(KEPT, "r", 0.9)] * len(findings), drop=False)
+    assert [row.split()[-1] for row in table.splitlines()[1:]] == ["a.yml", "a.yml:9", "a.yml:10", "a.yml:100",
+                                                                   "b.yml:2"]
