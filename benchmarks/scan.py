@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -30,9 +31,14 @@ ERROR = re.compile(r"(?:^|(?<=\]))Error: (.+?): \./(.+)$")
 
 
 def timed(cmd, cwd) -> tuple[float, subprocess.CompletedProcess]:
+    """Wall seconds, and the CPU seconds of the command and its children (user + system) in proc.cpu."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
-    return time.perf_counter() - start, proc
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc.cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, proc
 
 
 def plain_glitch(glitch: str, folder: Path, tech: str, out: Path):
@@ -45,7 +51,7 @@ def plain_glitch(glitch: str, folder: Path, tech: str, out: Path):
     findings = Counter(tuple(r.split(",", 3)[:3]) for r in rows if r.strip())
     findings = Counter({(p.removeprefix("./"), line, code): n for (p, line, code), n in findings.items()})
     errors = {m.group(2) for line in proc.stderr.replace("\r", "\n").splitlines() if (m := ERROR.search(line))}
-    return seconds, findings, errors
+    return (seconds, proc.cpu), findings, errors
 
 
 def iacfilter_scan(folder: Path, tech: str, out: Path, jobs: int | None):
@@ -58,7 +64,7 @@ def iacfilter_scan(folder: Path, tech: str, out: Path, jobs: int | None):
     records = json.loads(out.read_text())
     findings = Counter((r["path"], str(r["line"] if r["line"] is not None else -33550336), r["rule"]) for r in records)
     reported = {m.group(1) for line in proc.stderr.splitlines() if (m := REPORTED.match(line))}
-    return seconds, findings, reported
+    return (seconds, proc.cpu), findings, reported
 
 
 def main() -> None:
@@ -80,10 +86,14 @@ def main() -> None:
     files = sum(1 for p in folder.rglob("*") if p.is_file() and not p.is_symlink()
                 and p.suffix in {"ansible": (".yml", ".yaml"), "chef": (".rb",), "puppet": (".pp",),
                                  "terraform": (".tf",)}.get(args.tech, ()))
-    print(f"folder: {folder} ({files} {args.tech} files), {os.cpu_count()} CPUs, best of {args.rounds}")
-    print(f"plain glitch lint --folder-strategy include-all: {min(plain):.1f} s  (all: {', '.join(f'{s:.1f}' for s in plain)})")
-    print(f"iacfilter scan (GLITCH + filter):                {min(scan):.1f} s  (all: {', '.join(f'{s:.1f}' for s in scan)})")
-    print(f"ratio scan / glitch: {min(scan) / min(plain):.2f}x (aim <= 1.1x)")
+    load = os.getloadavg()[0]
+    print(f"folder: {folder} ({files} {args.tech} files), {os.cpu_count()} CPUs (load {load:.1f}), best of {args.rounds}")
+    for name, times in (("plain glitch lint --folder-strategy include-all", plain), ("iacfilter scan (GLITCH + filter)", scan)):
+        walls = ", ".join(f"{w:.1f}" for w, _ in times)
+        print(f"{name:<48} wall {min(w for w, _ in times):5.1f} s  CPU {min(c for _, c in times):5.1f} s  (walls: {walls})")
+    ratio = min(w for w, _ in scan) / min(w for w, _ in plain)
+    cpu_ratio = min(c for _, c in scan) / min(c for _, c in plain)
+    print(f"ratio scan / glitch: wall {ratio:.2f}x (aim <= 1.1x), CPU {cpu_ratio:.2f}x")
     same = glitch_findings == scan_findings
     print(f"findings identical: {same} ({sum(glitch_findings.values())} GLITCH, {sum(scan_findings.values())} scan)")
     if not same:

@@ -89,15 +89,15 @@ def glitch_command(given: str | None) -> list[str]:
 
 
 def files_to_scan(root: Path, suffixes: tuple[str, ...]) -> tuple[list[str], list[FileProblem]]:
-    """The files under ``root`` with one of ``suffixes`` (matched as GLITCH does, case and all), hidden
-    folders left out; and the symlinks among them, which GLITCH never follows, as skipped."""
+    """The files under ``root`` with one of ``suffixes`` (matched as GLITCH does, case and all), hidden files
+    and folders left out; and the symlinks among them, which GLITCH never follows, as skipped."""
     if root.is_file():
         return [root.name], []
     found, links = [], []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
-            if Path(name).suffix in suffixes:
+            if Path(name).suffix in suffixes and not name.startswith("."):
                 path = Path(dirpath, name)
                 rel = path.relative_to(root).as_posix()
                 if path.is_symlink():
