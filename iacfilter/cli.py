@@ -276,7 +276,7 @@ def unscanned_check(where, outcome, allow_unscanned: bool) -> None:
               help="Do not fail when GLITCH could not scan a changed file (it is still listed).")
 @filter_options("source_root", "tech", "output", "mode", "fmt", "fail_on_findings")
 def hook_cmd(files, reports, severity, glitch, jobs, file_timeout, allow_unscanned, model_dir, threshold,
-             batch_size, quiet):
+             batch_size, quiet, budget):
     """For pre-commit: scan the changed FILEs with GLITCH (or read changed scanner reports with --reports),
     filter the findings, and print each finding kept as 'path:line: rule message (score)'.
 
@@ -308,8 +308,8 @@ def hook_cmd(files, reports, severity, glitch, jobs, file_timeout, allow_unscann
     findings = [f for run in runs for f in run.findings]
     verdicts = []
     if findings:
-        model = load_model(model_dir or default_model(), threshold)
-        verdicts = decide(findings, model, SourceRoot("."), techs, batch_size=batch_size, warn=_warn)
+        models = Models.open(model_dir, threshold, scorer_options(budget))
+        verdicts = decide(findings, models, SourceRoot("."), techs, batch_size=batch_size, warn=_warn)
     lines = report_lines(findings, verdicts, rules, severity)
     for line in lines:
         click.echo(line.text)
