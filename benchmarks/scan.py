@@ -87,10 +87,13 @@ def main() -> None:
                 and p.suffix in {"ansible": (".yml", ".yaml"), "chef": (".rb",), "puppet": (".pp",),
                                  "terraform": (".tf",)}.get(args.tech, ()))
     load = os.getloadavg()[0]
-    print(f"folder: {folder} ({files} {args.tech} files), {os.cpu_count()} CPUs (load {load:.1f}), best of {args.rounds}")
-    for name, times in (("plain glitch lint --folder-strategy include-all", plain), ("iacfilter scan (GLITCH + filter)", scan)):
+    print(f"folder: {folder} ({files} {args.tech} files), {os.cpu_count()} CPUs (load {load:.1f}), "
+          f"best of {args.rounds}")
+    for name, times in (("plain glitch lint --folder-strategy include-all", plain),
+                        ("iacfilter scan (GLITCH + filter)", scan)):
         walls = ", ".join(f"{w:.1f}" for w, _ in times)
-        print(f"{name:<48} wall {min(w for w, _ in times):5.1f} s  CPU {min(c for _, c in times):5.1f} s  (walls: {walls})")
+        print(f"{name:<48} wall {min(w for w, _ in times):5.1f} s  CPU {min(c for _, c in times):5.1f} s  "
+              f"(walls: {walls})")
     ratio = min(w for w, _ in scan) / min(w for w, _ in plain)
     cpu_ratio = min(c for _, c in scan) / min(c for _, c in plain)
     print(f"ratio scan / glitch: wall {ratio:.2f}x (aim <= 1.1x), CPU {cpu_ratio:.2f}x")
@@ -100,7 +103,8 @@ def main() -> None:
         print(f"  only GLITCH: {sorted((glitch_findings - scan_findings).elements())[:10]}")
         print(f"  only scan:   {sorted((scan_findings - glitch_findings).elements())[:10]}")
     print(f"files GLITCH reported errors for: {sorted(glitch_errors)}")
-    print(f"files scan reported skipped/not scanned: {sorted(scan_reported)} -> identical: {glitch_errors == scan_reported}")
+    print(f"files scan reported skipped/not scanned: {sorted(scan_reported)} "
+          f"-> identical: {glitch_errors == scan_reported}")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -198,7 +197,8 @@ def scan_cmd(path, tech, glitch, jobs, file_timeout, allow_unscanned, fail_on_fi
     could not parse, crashed on or gave up on are *not scanned*: listed on stderr and as notifications in the
     SARIF run, which then says executionSuccessful: false, and the exit code is 2 unless --allow-unscanned.
     Files that are not of the technology at all (GLITCH: "Cannot detect file type") are *skipped*, listed,
-    and do not fail the run. Hidden folders are not scanned. The filter options are those of 'iacfilter filter'.
+    and do not fail the run. Hidden files and folders are not scanned. The filter options are those of
+    'iacfilter filter'.
     """
     from .scan import glitch_command
 
@@ -248,14 +248,14 @@ def scan_notifications(outcome):
             for p in outcome.problems]
 
 
-def unscanned_check(where, outcome, allow_unscanned: bool) -> None:
+def unscanned_check(where, outcome, allow_unscanned: bool, listed: str = "listed above and in the output") -> None:
     """Fail closed: files GLITCH could not scan fail the run unless allowed; no file analysed always does."""
     missing = len(outcome.not_scanned)
     if missing and outcome.analysed == 0:
         raise IacfilterError(str(where), f"GLITCH analysed none of the {len(outcome.files)} files (see above)")
     if missing and not allow_unscanned:
-        raise IacfilterError(str(where), f"{missing} of {len(outcome.files)} files not scanned (listed above and "
-                                         "in the output); --allow-unscanned accepts that")
+        raise IacfilterError(str(where), f"{missing} of {len(outcome.files)} files not scanned ({listed}); "
+                                         "--allow-unscanned accepts that")
 
 
 @cli.command("hook")
@@ -318,7 +318,7 @@ def hook_cmd(files, reports, severity, glitch, jobs, file_timeout, allow_unscann
         click.echo(f"iacfilter: {len(findings)} findings, {len(lines)} kept, {failing} at or above {severity}",
                    err=True)
     for outcome in outcomes:
-        unscanned_check("changed files", outcome, allow_unscanned)
+        unscanned_check("changed files", outcome, allow_unscanned, listed="listed above")
     if failing:
         click.get_current_context().exit(1)
 

@@ -32,7 +32,8 @@ from typing import Callable, Sequence, TextIO
 from .errors import IacfilterError
 
 INSTALL_HINT = (
-    "GLITCH is not installed (not on PATH, or not where --glitch or IACFILTER_GLITCH says). Install GLITCH 2.x from its repository "
+    "GLITCH is not installed (not on PATH, or not where --glitch or IACFILTER_GLITCH says). "
+    "Install GLITCH 2.x from its repository "
     "(https://github.com/sr-lab/GLITCH: git clone it, 'python -m pip install .' in a virtual environment, build "
     "or install its Rego library as its README says, and install Ruby for Chef), then pass --glitch CMD or put "
     "'glitch' on PATH; or run GLITCH yourself and give its CSV to 'iacfilter filter'"
@@ -283,7 +284,8 @@ def run_batch(glitch: Sequence[str], tech: str, root: Path, files: Sequence[str]
     for rel in sorted(errors):
         if rel in files:
             what, detail = errors[rel]
-            result.problems.append(FileProblem(rel, _status(what), f"GLITCH: {what}" + (f" ({detail})" if detail else "")))
+            reason = f"GLITCH: {what}" + (f" ({detail})" if detail else "")
+            result.problems.append(FileProblem(rel, _status(what), reason))
     # Every file GLITCH was given is analysed (its stats count it) or named in an error: else split until the
     # silent one is alone, and report it as not scanned.
     walked = state["total"]
@@ -294,7 +296,8 @@ def run_batch(glitch: Sequence[str], tech: str, root: Path, files: Sequence[str]
         if len(files) > 1:
             return BatchResult(retry=why)
         if not result.problems:
-            result.problems.append(FileProblem(files[0], NOT_SCANNED, f"GLITCH did not analyse it and said nothing ({why})"))
+            reason = f"GLITCH did not analyse it and said nothing ({why})"
+            result.problems.append(FileProblem(files[0], NOT_SCANNED, reason))
     return result
 
 

@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 from conftest import REPO
@@ -17,7 +16,8 @@ from conftest import REPO
 GLITCH = shutil.which("glitch")
 pytestmark = [
     pytest.mark.skipif(GLITCH is None, reason="GLITCH is not installed: bash ../shared/glitch/install/install.sh"),
-    pytest.mark.skipif(subprocess.run([sys.executable, "-m", "pre_commit", "--version"], capture_output=True).returncode,
+    pytest.mark.skipif(subprocess.run([sys.executable, "-m", "pre_commit", "--version"],
+                                      capture_output=True).returncode,
                        reason="pre-commit is not installed: pip install pre-commit"),
 ]
 

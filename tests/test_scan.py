@@ -41,7 +41,8 @@ def project(tmp_path):
     (root / "roles" / "db" / "tasks").mkdir(parents=True)
     (root / "site.yml").write_text(PLAYBOOK)
     (root / "roles" / "db" / "tasks" / "main.yml").write_text(
-        "- name: users\n  user:\n    name: app\n" + "\n" * 5 + "- name: admin\n  user: {name: admin, password: \"S3cr3tP4ss\"}\n")
+        "- name: users\n  user:\n    name: app\n" + "\n" * 5
+        + "- name: admin\n  user: {name: admin, password: \"S3cr3tP4ss\"}\n")
     (root / "hosts.yml").write_text("- just\n- a list\n")               # GLITCH: Cannot detect file type
     (root / "roles" / "db" / "broken.yml").write_text("x: [\n")           # GLITCH: Could not parse file
     (root / "README.md").write_text("password: not a script\n")
@@ -110,7 +111,8 @@ def test_real_glitch_failing_on_every_file_never_reports_success(tmp_path, champ
     out = tmp_path / "o.sarif"
     res = run_subprocess("scan", root, "--tech", "ansible", "--model", champion, "-o", out, "--allow-unscanned")
     assert res.returncode == 2
-    assert res.stderr.strip().splitlines()[-1] == f"iacfilter: error: {root}: GLITCH analysed none of the 2 files (see above)"
+    assert res.stderr.strip().splitlines()[-1] == (
+        f"iacfilter: error: {root}: GLITCH analysed none of the 2 files (see above)")
     assert json.loads(out.read_text())["runs"][0]["invocations"][0]["executionSuccessful"] is False
 
 
