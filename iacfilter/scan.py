@@ -220,8 +220,11 @@ def read_rows(csv_path: Path, files: set[str]) -> list[str]:
 
 
 def run_batch(glitch: Sequence[str], tech: str, root: Path, files: Sequence[str], *, timeout: float,
-              progress: Callable[[int], None] = lambda done: None) -> BatchResult:
-    """One GLITCH process over ``files``; ``timeout`` bounds the wait for each next file to finish."""
+              progress: Callable[[int], None] = lambda done: None,
+              cancel: threading.Event | None = None) -> BatchResult:
+    """One GLITCH process over ``files``; ``timeout`` bounds the wait for each next file to finish. GLITCH is
+    killed when ``cancel`` is set (the caller was interrupted): it runs in a session of its own."""
+    cancel = cancel or threading.Event()
     with tempfile.TemporaryDirectory(prefix="iacfilter-scan-") as tmp:
         tree = os.path.join(tmp, "tree")
         for rel in files:
@@ -259,7 +262,10 @@ def run_batch(glitch: Sequence[str], tech: str, root: Path, files: Sequence[str]
                 hung = True
                 _kill(proc)
                 break
-            time.sleep(0.1)
+            if cancel.wait(0.1):
+                _kill(proc)
+                proc.wait()
+                return BatchResult(retry="cancelled")
         proc.wait()
         reader.join(timeout=10)
         proc.stderr.close()
@@ -339,6 +345,7 @@ def run_glitch(glitch: Sequence[str], tech: str, root: Path, files: Sequence[str
             done.pop(key, None)
             progress(sum(done.values()))
 
+    cancel = threading.Event()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         keys = iter(range(1 << 62))
         pending = {}
@@ -346,29 +353,37 @@ def run_glitch(glitch: Sequence[str], tech: str, root: Path, files: Sequence[str
         def submit(batch):
             key = next(keys)
             pending[pool.submit(run_batch, glitch, tech, root, batch, timeout=timeout,
-                                progress=counted(key, len(batch)))] = (key, batch)
+                                progress=counted(key, len(batch)), cancel=cancel)] = (key, batch)
 
         for batch in batches(root, files, jobs):
             submit(batch)
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                key, batch = pending.pop(future)
-                result = future.result()
-                if result.retry and len(batch) > 1:
-                    forget(key)
-                    half = len(batch) // 2
-                    submit(batch[:half])
-                    submit(batch[half:])
-                    continue
-                if result.retry:
-                    result.problems.append(FileProblem(batch[0], NOT_SCANNED, result.retry))
-                counted(key, len(batch))(len(batch))
-                outcome.rows.extend(result.rows)
-                outcome.problems.extend(result.problems)
+        try:
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    key, batch = pending.pop(future)
+                    _take(future.result(), key, batch, outcome, submit, counted, forget)
+        except BaseException:  # Ctrl-C, or a failure here: leave no GLITCH running
+            cancel.set()
+            raise
     outcome.rows.sort(key=_row_order)
     outcome.problems.sort(key=lambda p: p.path)
     return outcome
+
+
+def _take(result: BatchResult, key, batch, outcome, submit, counted, forget) -> None:
+    """One finished batch: split it again if it hung or crashed, else keep its rows and problems."""
+    if result.retry and len(batch) > 1:
+        forget(key)
+        half = len(batch) // 2
+        submit(batch[:half])
+        submit(batch[half:])
+        return
+    if result.retry:
+        result.problems.append(FileProblem(batch[0], NOT_SCANNED, result.retry))
+    counted(key, len(batch))(len(batch))
+    outcome.rows.extend(result.rows)
+    outcome.problems.extend(result.problems)
 
 
 def _row_order(row: str):

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -261,3 +262,25 @@ def test_table_lists_findings_in_numeric_line_order():
     table = as_table(findings, [Verdict(KEPT, "r", 0.9)] * len(findings), drop=False)
     assert [row.split()[-1] for row in table.splitlines()[1:]] == ["a.yml", "a.yml:9", "a.yml:10", "a.yml:100",
                                                                    "b.yml:2"]
+
+
+def test_interrupting_scan_leaves_no_glitch_running(tmp_path, stand_in, tree, champion):
+    import signal
+    import time
+
+    (tree / "a" / "f2.yml").write_text("HANG\n")
+    code = ("import sys; sys.path.insert(0, 'tests'); import keyword_scorer; keyword_scorer.install(); "
+            "from iacfilter.cli import main; sys.argv[0] = 'iacfilter'; main()")
+    proc = subprocess.Popen([sys.executable, "-c", code, "scan", str(tree), "--tech", "ansible", "--glitch",
+                             str(stand_in), "--model", str(champion), "-o", str(tmp_path / "o.sarif")],
+                            env=stand_in_env(tmp_path), cwd=Path(__file__).parents[1], stderr=subprocess.PIPE)
+    children = tmp_path / "children"
+    deadline = time.monotonic() + 60
+    while not children.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) != 0
+    time.sleep(0.5)
+    for pid in map(int, children.read_text().split()):
+        assert not os.path.exists(f"/proc/{pid}") or "Z" in open(f"/proc/{pid}/stat").read().split()[2]
+    assert not (tmp_path / "o.sarif").exists()
