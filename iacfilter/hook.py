@@ -26,7 +26,8 @@ def files_by_technology(files: Sequence[str], techs: dict) -> dict[str, list[str
     """The changed files each technology covers (by its suffixes); files no technology covers are left out."""
     out: dict[str, list[str]] = {}
     for name, tech in sorted(techs.items()):
-        mine = [f for f in files if PurePosixPath(f).suffix in tech.suffixes and not hidden(f) and Path(f).is_file()]
+        mine = [f for f in files if PurePosixPath(f).suffix in tech.suffixes and not hidden(f)
+                and Path(f).is_file() and not Path(f).is_symlink()]  # GLITCH never follows symlinks
         if mine:
             out[name] = sorted(set(mine))
     return out

@@ -42,6 +42,7 @@ HEADER = "PATH,LINE,ERROR,DESCRIPTION,CODE"
 SKIPPED, NOT_SCANNED = "skipped", "not scanned"
 # GLITCH's words for a file that is not of the technology at all (e.g. a docker-compose file among Ansible).
 NOT_OF_THE_TECHNOLOGY = ("Cannot detect file type", "File is not a variables file")
+LINK = "a symbolic link (GLITCH does not follow them)"
 PROGRESS = re.compile(r"\|\s*(\d+)/(\d+) \[")  # tqdm: "DESC:  37%|███▋      | 30/81 [00:05<00:09, ...]"
 # One redraw of the bar. It can land between any two writes of GLITCH's other thread, even inside an error line
 # ("Error:" + redraw + " Ansible - ...": print writes its arguments one by one): remove them all first.
@@ -93,7 +94,7 @@ def files_to_scan(root: Path, suffixes: tuple[str, ...]) -> tuple[list[str], lis
     """The files under ``root`` with one of ``suffixes`` (matched as GLITCH does, case and all), hidden files
     and folders left out; and the symlinks among them, which GLITCH never follows, as skipped."""
     if root.is_file():
-        return [root.name], []
+        return ([], [FileProblem(root.name, SKIPPED, LINK)]) if root.is_symlink() else ([root.name], [])
     found, links = [], []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
@@ -102,7 +103,7 @@ def files_to_scan(root: Path, suffixes: tuple[str, ...]) -> tuple[list[str], lis
                 path = Path(dirpath, name)
                 rel = path.relative_to(root).as_posix()
                 if path.is_symlink():
-                    links.append(FileProblem(rel, SKIPPED, "a symbolic link (GLITCH does not follow them)"))
+                    links.append(FileProblem(rel, SKIPPED, LINK))
                 elif path.is_file():
                     found.append(rel)
     return found, links

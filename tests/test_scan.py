@@ -198,13 +198,19 @@ def test_a_hanging_file_is_found_by_bisection_and_only_it_is_given_up(tmp_path, 
 
 def test_a_crash_is_bisected_down_to_the_file_that_causes_it(tmp_path, stand_in, tree, champion):
     (tree / "a" / "f1.yml").write_text("CRASH\n")
+    (tmp_path / "outside.yml").write_text("password: outside the root\n")
+    (tree / "a" / "link.yml").symlink_to(tmp_path / "outside.yml")
     res = run_subprocess("scan", tree, "--tech", "ansible", "--glitch", stand_in, "--model", champion, "--jobs", "1",
                          "--allow-unscanned", "-o", tmp_path / "o.sarif", env=stand_in_env(tmp_path))
     assert res.returncode == 0, res.stderr
     assert "iacfilter: warning: not scanned: a/f1.yml: GLITCH was killed by signal 11" in res.stderr
     log = json.loads((tmp_path / "o.sarif").read_text())
-    assert len(log["runs"][0]["results"]) == 5
-    assert log["runs"][0]["invocations"][0]["executionSuccessful"] is False
+    assert len(log["runs"][0]["results"]) == 5  # nothing read through the symlink
+    invocation = log["runs"][0]["invocations"][0]
+    assert invocation["executionSuccessful"] is False
+    assert [(n["level"], n["message"]["text"]) for n in invocation["toolExecutionNotifications"]] == [
+        ("note", "skipped: a symbolic link (GLITCH does not follow them)"),
+        ("error", "not scanned: GLITCH was killed by signal 11: no message")]
 
 
 def test_a_file_glitch_drops_without_a_word_is_not_scanned(tmp_path, stand_in, tree, champion):
