@@ -235,7 +235,7 @@ def scan_with_glitch(command, tech, root: Path, suffixes, *, jobs, timeout, quie
             click.echo(f"iacfilter: {problem.status}: {problem.path}: {problem.reason}", err=True)
     if not quiet:
         skipped = len(outcome.skipped)
-        click.echo(f"iacfilter: GLITCH analysed {outcome.analysed} of {len(files)} {tech} files"
+        click.echo(f"iacfilter: GLITCH analysed {outcome.analysed} of {len(outcome.files)} {tech} files"
                    + (f", skipped {skipped}" if skipped else "")
                    + (f", could not scan {len(outcome.not_scanned)}" if outcome.not_scanned else ""), err=True)
     return outcome
