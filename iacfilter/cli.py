@@ -334,7 +334,8 @@ def unscanned_check(where, outcome, allow_unscanned: bool, listed: str = "listed
               help="Seconds GLITCH may spend on one file before it is given up on (not scanned).")
 @click.option("--allow-unscanned", is_flag=True,
               help="Do not fail when GLITCH could not scan a changed file (it is still listed).")
-@filter_options("source_root", "tech", "output", "mode", "fmt", "fail_on_findings")
+@filter_options(*(name for name in FILTER_OPTIONS if name not in ("model_dir", "budget", "threshold", "batch_size",
+                                                                   "quiet")))
 def hook_cmd(files, reports, severity, glitch, jobs, file_timeout, allow_unscanned, model_dir, threshold,
              batch_size, quiet, budget):
     """For pre-commit: scan the changed FILEs with GLITCH (or read changed scanner reports with --reports),
