@@ -24,6 +24,7 @@ import re
 from typing import Any, Iterable
 
 MASK = "[MASKED]"
+URL_MASK = "%5BMASKED%5D"  # the mask inside a URI (brackets are not allowed in a URI's path or query)
 MIN_ECHO = 6  # a secret shorter than this is not chased through the rest of the exchange (too many false hits)
 
 # Parameter / field / JSON-key names whose values are secrets (matched on the whole name, case-insensitive).
@@ -59,7 +60,7 @@ META_CSRF = re.compile(r"(?is)(<meta\b[^>]*\bname\s*=\s*[\"']?(?:csrf[-_]?token|
 
 
 def _masked(value: str) -> bool:
-    return value == "" or value == MASK
+    return value in ("", MASK, URL_MASK)
 
 
 class Masker:
@@ -169,6 +170,12 @@ def mask_details(details: dict[str, Any]) -> dict[str, Any]:
         if isinstance(out.get(key), str):
             out[key] = m.text(out[key])
     return _walk(out, m.echo) if m.secrets else out
+
+
+def mask_url(url: str) -> str:
+    """A URL with its session ids and tokens masked: what an HTTP reader puts in ``Finding.path`` (the SARIF
+    location the core writes), so the location never shows a secret either."""
+    return Masker().text(url).replace(MASK, URL_MASK)
 
 
 def mask_text(text: str) -> str:
