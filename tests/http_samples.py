@@ -70,3 +70,53 @@ def secret_exchange() -> dict:
                  ("Strict-Transport-Security", "max-age=63072000")],
         body=body, check="Cookie without Secure Flag", check_id="10011", param="sessionid",
         evidence=f"Set-Cookie: sessionid={s['session']}", attack=f"Basic {s['basic']}")
+
+
+def policy_rows(n: int, seed: int) -> list[dict]:
+    """A small labelled set for four smells, labelled by hand from POLICY.md's rules (HSTS, banners, cookies, CSP)."""
+    import random
+
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        host = f"site{rng.randrange(1000)}.example"
+        kind = i % 4
+        scheme = rng.choice(["http", "https"])
+        html = [("Content-Type", "text/html; charset=utf-8")]
+        page = f"<!doctype html><html><head><title>Page {i}</title></head><body>hello</body></html>"
+        if kind == 0:  # HSTS: TP on HTTPS when missing or shorter than 180 days; FP on plain HTTP or long enough
+            age = rng.choice([None, 300, 86400, 15552000, 31536000, 63072000])
+            headers = html + ([("Strict-Transport-Security", f"max-age={age}")] if age else [])
+            label = "TP" if scheme == "https" and (age is None or age < 15552000) else "FP"
+            d = exchange(f"{scheme}://{host}/", headers=headers, body=page,
+                         check="Strict-Transport-Security Header Not Set" if age is None else "HSTS max-age too low")
+            smell = "hsts"
+        elif kind == 1:  # banners: TP with a version number, FP with a product name alone
+            product = rng.choice(["nginx", "Apache", "Microsoft-IIS", "PHP", "Express"])
+            version = rng.choice([None, "1.18.0", "2.4.41", "10.0", "8.1.2"])
+            value = f"{product}/{version}" if version else product
+            name = "X-Powered-By" if product in ("PHP", "Express") else "Server"
+            d = exchange(f"{scheme}://{host}/", headers=html + [(name, value)], body=page,
+                         check=f"Server Leaks Version Information via \"{name}\" HTTP Response Header Field",
+                         evidence=value)
+            smell, label = "version_banner", "TP" if version else "FP"
+        elif kind == 2:  # cookies: a session cookie without HttpOnly is TP; a preference or CSRF cookie FP
+            name = rng.choice(["PHPSESSID", "sessionid", "JSESSIONID", "theme", "csrftoken", "lang"])
+            flags = "; Path=/" + ("; Secure" if scheme == "https" else "") + ("; HttpOnly" if rng.random() < 0.3 else "")
+            d = exchange(f"{scheme}://{host}/login", headers=html + [("Set-Cookie", f"{name}=v{rng.randrange(10**8)}{flags}")],
+                         body=page, check="Cookie No HttpOnly Flag", param=name, evidence=f"Set-Cookie: {name}")
+            session = name in ("PHPSESSID", "sessionid", "JSESSIONID")
+            smell, label = "cookie_flags", "TP" if session and "HttpOnly" not in flags else "FP"
+        else:  # CSP: TP on HTML without a sound CSP, FP on JSON or with a sound one
+            csp = rng.choice([None, "default-src 'self'", "script-src 'self' 'unsafe-inline'", "frame-ancestors 'none'",
+                              "default-src 'self'; script-src 'self' 'nonce-abc123'"])
+            json_body = rng.random() < 0.3
+            headers = ([("Content-Type", "application/json")] if json_body else html) + \
+                ([("Content-Security-Policy", csp)] if csp else [])
+            d = exchange(f"{scheme}://{host}/app", headers=headers, body='{"ok": true}' if json_body else page,
+                         check="Content Security Policy (CSP) Header Not Set" if csp is None else "CSP: unsafe-inline")
+            sound = csp in ("default-src 'self'", "default-src 'self'; script-src 'self' 'nonce-abc123'")
+            smell, label = "csp", "TP" if not json_body and not sound else "FP"
+        rows.append({"tech": "http", "smell": smell, "label": label, "finding": d, "family": f"hand-{kind}",
+                     "template": f"hand-{kind}", "split": "train", "rule": smell, "analysis": "hand-labelled"})
+    return rows

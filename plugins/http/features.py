@@ -113,7 +113,8 @@ def parse_csp(value: str) -> dict[str, list[str]]:
 
 def csp_flags(value: str | None) -> dict[str, bool]:
     if value is None:
-        return {"csp_missing": True}
+        return {"csp_missing": True, "csp_present": False, "csp_sound": False, "csp_defeated": False,
+                "csp_frame_ancestors": False}
     d = parse_csp(value)
     script = d.get("script-src", d.get("default-src"))
     nonce_or_hash = any(s.startswith(("'nonce-", "'sha256-", "'sha384-", "'sha512-")) for s in script or [])
