@@ -34,8 +34,11 @@ HSTS_MIN = 15552000
 VERSION_NUMBER = re.compile(r"\d+\.\d+|/\d+\b|\bv?\d+\b(?!-)")
 # POLICY.md's cookie kinds: session names and parts, CSRF tokens (not sessions), preferences and analytics ids.
 SESSION_NAMES = {"phpsessid", "jsessionid", "asp.net_sessionid", "sessionid", "connect.sid", "dokuwiki",
-                 "laravel_session", "ci_session", "sid"}
-SESSION_COOKIE = re.compile(r"(^|[_.-])(session|sess|sid|auth|token|jwt|logged_in|remember)([_.-]|$)|session", re.I)
+                 "laravel_session", "ci_session", "sid", "phpmyadmin", "pmaauth-1", "i_like_gitea", "grafana_session",
+                 "_gitlab_session", ".aspxauth", ".aspnetcore.session", "rack.session", "_session_id", "wordpress_logged_in",
+                 "jupyterhub-session-id", "mediawiki_session", "kibana_session"}
+SESSION_COOKIE = re.compile(r"(^|[_.-])(session|sess|sid|auth|token|jwt|logged_in|remember)([_.-]|$)|session|"
+                            r"^S?SESS[0-9a-f]+$|^wordpress_|_session$", re.I)
 CSRF_COOKIE = re.compile(r"csrf|xsrf", re.I)
 PREFERENCE_COOKIE = re.compile(r"lang|locale|theme|pref|consent|^_ga|^_gid|^_gat|analytics|utm|^tz$|timezone|"
                                r"currency|cookie_?notice|dismiss|banner|^_hj|mode", re.I)
@@ -69,8 +72,7 @@ JSON_SECRETS = re.compile(r"\"(?:email|e-mail|phone|ssn|address|password|token|a
 FORM = re.compile(r"<form\b([^>]*)>(.*?)(?:</form>|$)", re.I | re.S)
 FIELD = re.compile(r"<(?:input|textarea|select|button)\b([^>]*)>", re.I)
 ATTR = re.compile(r"([\w:-]+)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+)")
-TOKEN_NAME = re.compile(r"^(?:sectok|csrfmiddlewaretoken|_token|token|csrf[\w-]*|_csrf|authenticity_token|"
-                        r"__requestverificationtoken|_xsrf|xsrf[\w-]*|form_token|wpedittoken|_wpnonce|nonce)$", re.I)
+TOKEN_NAME = re.compile(r"csrf|xsrf|token|nonce|sectok|form_key|authenticity|requestverification", re.I)
 NON_STATE_FIELDS = {"q", "query", "search", "s", "sort", "order", "filter", "page", "lang", "category", "do", "id", "tag",
                     "per_page", "dir"}
 ARCHIVE_TYPES = ("application/zip", "application/x-zip", "application/gzip", "application/x-gzip", "application/x-tar",
@@ -148,14 +150,16 @@ def forms(html: str) -> list[dict]:
     out = []
     for head, inner in FORM.findall(html[:DATA_LIMIT]):
         attrs = {k.lower(): v.strip("\"'") for k, v in ATTR.findall(head)}
-        fields, types = {}, []
+        fields, types, hidden = {}, [], set()
         for field in FIELD.findall(inner):
             fa = {k.lower(): v.strip("\"'") for k, v in ATTR.findall(field)}
             types.append(fa.get("type", "").lower())
             if fa.get("name"):
                 fields[fa["name"]] = fa.get("value", "")
+                if fa.get("type", "").lower() == "hidden":
+                    hidden.add(fa["name"])
         out.append({"method": attrs.get("method", "get").lower(), "action": attrs.get("action", ""), "fields": fields,
-                    "types": types})
+                    "types": types, "hidden": hidden})
     return out
 
 
@@ -239,7 +243,8 @@ def policy_flags(s: Snippet) -> tuple[dict[str, bool], dict[str, str]]:
     f["subject_present"] = subject in h
     f["subject_missing"] = subject != "none" and subject not in h
     f["subject_version"] = _has_version(h.get(subject)) if subject != "none" else False
-    subject_flag = next((x for x in COOKIE_FLAGS if x in about.replace("-", "").replace(" ", "")), "none")
+    subject_flag = next((x for text in (d.get("check") or "", d.get("check_id") or "", d.get("param") or "", about)
+                         for x in COOKIE_FLAGS if x in text.lower().replace("-", "").replace(" ", "")), "none")
     cats["cookie_flag"] = subject_flag
     # cookies: the one the finding is about (param / evidence), else all of them
     cookies = d.get("cookies") or []
@@ -274,6 +279,7 @@ def policy_flags(s: Snippet) -> tuple[dict[str, bool], dict[str, str]]:
         f["cert_name_mismatch"] = bool(host) and not any(
             n == host or (n.startswith("*.") and host.endswith(n[1:]) and host.count(".") == n.count(".")) for n in names)
         f["cert_expired"] = _expired(cert.get("notafter"), h.get("date"))
+        f["cert_invalid"] = f["cert_self_signed"] or f["cert_name_mismatch"] or f["cert_expired"]
     # bodies
     f.update({"stack_trace": bool(STACK_TRACE.search(body)), "file_paths": bool(FILE_PATH.search(body)),
               "sql_text": bool(SQL_TEXT.search(body)), "source_code": bool(SOURCE_CODE.search(body[:4096])),
@@ -281,8 +287,7 @@ def policy_flags(s: Snippet) -> tuple[dict[str, bool], dict[str, str]]:
               "soft_404": html and bool(SOFT_404.search(body[:4096])), "listing": bool(LISTING.search(body[:4096]))})
     f["internals"] = f["stack_trace"] or f["file_paths"] or f["sql_text"]
     # reflected input
-    attack, evidence = d.get("attack") or "", d.get("evidence") or ""
-    payload = attack or evidence
+    payload = d.get("attack") or ""  # what the scanner sent; its evidence may quote any part of the page
     special = bool(re.search(r"[<>\"']", payload))
     f["payload_in_body"] = bool(payload) and payload in body
     f["payload_unencoded"] = f["payload_in_body"] and special
@@ -296,7 +301,7 @@ def policy_flags(s: Snippet) -> tuple[dict[str, bool], dict[str, str]]:
     form = (about or [x for x in found if x["method"] == "post"] or found or [None])[0]
     if form is not None:
         names = {n.lower() for n in form["fields"]}
-        tokens = [v for n, v in form["fields"].items() if TOKEN_NAME.match(n)]
+        tokens = [v for n, v in form["fields"].items() if n in form["hidden"] and TOKEN_NAME.search(n)]
         f.update({"form": True, "form_post": form["method"] == "post", "form_token": bool(tokens),
                   "form_token_nonempty": any(v.strip() for v in tokens),
                   "form_token_empty": bool(tokens) and not any(v.strip() for v in tokens),
@@ -331,44 +336,54 @@ def policy_flags(s: Snippet) -> tuple[dict[str, bool], dict[str, str]]:
     return f, cats
 
 
-def extract(s: Snippet, words: bool = True) -> list[str]:
-    """Named features of one snippet (the same function at training and at filter time)."""
+def extract(s: Snippet, words: float = 0.3) -> dict[str, float]:
+    """Named features of one snippet and their values (the same function at training and at filter time).
+
+    Every policy feature is crossed with the smell: a fact that makes one smell a TP says nothing about another
+    (uncrossed features let a reflected payload push a CSRF finding up). The check name's and evidence's words
+    get the value ``words`` (weak evidence: a smaller value is regularised harder); 0 leaves them out.
+    """
     smell = s.smell
-    names = [f"smell={smell}"]
+    names = {f"smell={smell}": 1.0}
     if s.data:
         flags, cats = policy_flags(s)
-        for key, value in cats.items():
-            names += [f"{key}={value}", f"s{key}={smell}|{value}"]
-        for flag, on in flags.items():
-            if on:
-                names += [f"f={flag}", f"sf={smell}|{flag}"]
+        names.update({f"s{key}={smell}|{value}": 1.0 for key, value in cats.items()})
+        names.update({f"sf={smell}|{flag}": 1.0 for flag, on in flags.items() if on})
     if words:
         d = s.data or {}
         text = f"{d.get('check', '')} {d.get('check_id', '')} {d.get('evidence', '')[:200]}" if d else s.text[:400]
-        names += [f"w={smell}|{w}" for w in set(WORD.findall(text.lower()))]
+        names.update({f"w={smell}|{w}": float(words) for w in WORD.findall(text.lower())})
     return names
 
 
 class HttpFeatureModel:
-    def __init__(self, weights: np.ndarray, bias: float, bits: int, words: bool = True):
+    def __init__(self, weights: np.ndarray, bias: float, bits: int, words: float = 0.3):
         self.weights, self.bias, self.bits, self.words = weights, bias, bits, words
 
-    def _rows(self, snippets: Sequence[Snippet]):
-        names = [extract(s, self.words) for s in snippets]
-        cols = [sorted({_bucket(n, self.bits) for n in row}) for row in names]
-        return names, cols
+    def rows(self, snippets: Sequence[Snippet]) -> list[tuple[dict[str, float], np.ndarray, np.ndarray]]:
+        """Per snippet: its named features, and their hashed columns and values (colliding names add up)."""
+        out = []
+        for s in snippets:
+            named = extract(s, self.words)
+            merged: dict[int, float] = {}
+            for n, v in named.items():
+                col = _bucket(n, self.bits)
+                merged[col] = merged.get(col, 0.0) + v
+            cols = np.fromiter(merged.keys(), dtype=np.int64, count=len(merged))
+            out.append((named, cols, np.fromiter(merged.values(), dtype=np.float64, count=len(merged))))
+        return out
+
+    def logits(self, rows) -> np.ndarray:
+        return np.array([float(self.weights[c] @ v) for _, c, v in rows], dtype=np.float64) + self.bias
 
     def probabilities(self, snippets: Sequence[Snippet]) -> list[float]:
-        _, cols = self._rows(snippets)
-        sums = np.array([self.weights[c].sum() for c in cols], dtype=np.float64) + self.bias
-        return (1.0 / (1.0 + np.exp(-sums))).tolist()
+        return (1.0 / (1.0 + np.exp(-self.logits(self.rows(snippets))))).tolist()
 
     def score(self, snippets: Sequence[Snippet]) -> list[Score]:
-        names, cols = self._rows(snippets)
+        rows = self.rows(snippets)
         out = []
-        for row, c in zip(names, cols):
-            z = float(self.weights[c].sum()) + self.bias
-            weighed = sorted(((float(self.weights[_bucket(n, self.bits)]), n) for n in set(row)
+        for (named, _, _), z in zip(rows, self.logits(rows)):
+            weighed = sorted(((float(self.weights[_bucket(n, self.bits)]) * v, n) for n, v in named.items()
                               if "|" in n), key=lambda t: -abs(t[0]))[:4]
             why = ", ".join(f"{n.split('|', 1)[-1]} {w:+.2f}" for w, n in weighed if abs(w) > 0.05)
             out.append(Score(float(1.0 / (1.0 + np.exp(-z))), f"weighed most: {why}" if why else None))
@@ -386,7 +401,7 @@ def load(champion, options=None) -> HttpFeatureModel:
     weights = tensors["weights"].astype(np.float64)
     if weights.shape != (1 << config["bits"],):
         raise ValueError("weights do not match the feature size in features.json")
-    return HttpFeatureModel(weights, float(tensors["bias"][0]), int(config["bits"]), bool(config.get("words", True)))
+    return HttpFeatureModel(weights, float(tensors["bias"][0]), int(config["bits"]), float(config.get("words", 0.3)))
 
 
 def train(params: dict, train_set, val_set, out_dir, seed: int, log=print) -> list[float]:
@@ -395,14 +410,15 @@ def train(params: dict, train_set, val_set, out_dir, seed: int, log=print) -> li
     from safetensors.numpy import save_file
     from sklearn.linear_model import LogisticRegression
 
-    bits, words = int(params.get("bits", 16)), bool(params.get("words", True))
+    bits, words = int(params.get("bits", 16)), float(params.get("words", 0.3))
     probe = HttpFeatureModel(np.zeros(1 << bits), 0.0, bits, words)
 
     def matrix(examples):
-        _, cols = probe._rows([e.snippet for e in examples])
-        indptr = np.cumsum([0] + [len(c) for c in cols])
-        indices = np.asarray([i for c in cols for i in c], dtype=np.int64)
-        return sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(examples), 1 << bits))
+        rows = probe.rows([e.snippet for e in examples])
+        indptr = np.cumsum([0] + [len(c) for _, c, _ in rows])
+        indices = np.concatenate([c for _, c, _ in rows]) if rows else np.zeros(0, dtype=np.int64)
+        values = np.concatenate([v for _, _, v in rows]) if rows else np.zeros(0)
+        return sp.csr_matrix((values, indices, indptr), shape=(len(examples), 1 << bits))
 
     labels = np.array([e.label for e in train_set])
     clf = LogisticRegression(C=float(params.get("C", 1.0)), class_weight=params.get("class_weight"),
