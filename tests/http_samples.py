@@ -39,6 +39,24 @@ def exchange(url: str, *, status: int = 200, reason: str = "OK", headers: list[t
                    evidence=evidence, attack=attack, request=parse_request(req), response=parse_response(resp))
 
 
+ZAP_CSP_RULE = """
+tool: ZAP
+rules:
+  - {code: "10038", id: ZAP10038, name: CspHeaderNotSet, smell: csp, short: CSP header not set, cwe: [CWE-693],
+     security_severity: 4.0, help: Set a Content-Security-Policy that restricts scripts.}
+"""
+
+
+def with_zap_csp_rule(monkeypatch) -> None:
+    """A rules-map entry for one ZAP check, for tests that need a web smell (the packaged ZAP map is the readers')."""
+    from iacfilter.rules import RulesMap, load_rules_map, parse_rules_file
+
+    rules = load_rules_map()
+    if rules.lookup("ZAP", "10038") is None:
+        rules = RulesMap(rules.rules + parse_rules_file("zap-test.yaml", ZAP_CSP_RULE))
+    monkeypatch.setattr("iacfilter.cli.load_rules_map", lambda: rules)
+
+
 def finding(d: dict, smell: str | None = None, rule: str = "1") -> Finding:
     # as the HTTP readers do: the location is the URL, its session ids and tokens masked
     f = Finding(tool=d["scanner"], rule=rule, path=mask_url(d["url"]), line=None, message=d["check"], details=d)

@@ -5,12 +5,12 @@ import json
 
 import pytest
 from conftest import make_champion
-from http_samples import exchange, finding
+from http_samples import exchange, finding, with_zap_csp_rule
 
 from iacfilter import plugins
 from iacfilter.decide import classify
 from iacfilter.findings import NO_SOURCE, Finding, NoSnippet
-from iacfilter.rules import RulesMap, load_rules_map, parse_rules_file
+from iacfilter.rules import load_rules_map
 from iacfilter_plugins.http.exchange import SMELLS, details
 from iacfilter_plugins.http.masking import MASK
 from iacfilter_plugins.http.technology import BODY_BUDGET, example, owns, render, sarif_result, snippet
@@ -117,19 +117,9 @@ def test_no_exchange_raises_no_snippet_with_the_reason():
         snippet(Finding(tool="x", rule="y", path="https://a.example/", line=None), None)
 
 
-ZAP_CSP_RULE = """
-tool: ZAP
-rules:
-  - {code: "10038", id: ZAP10038, name: CspHeaderNotSet, smell: csp, short: CSP header not set, cwe: [CWE-693],
-     security_severity: 4.0, help: Set a Content-Security-Policy that restricts scripts.}
-"""
-
-
 @pytest.fixture
 def zap_csp_rule(monkeypatch):
-    """This test's own rules-map entry for one ZAP check (the packaged ZAP map belongs to the readers)."""
-    rules = RulesMap(load_rules_map().rules + parse_rules_file("zap-test.yaml", ZAP_CSP_RULE))
-    monkeypatch.setattr("iacfilter.cli.load_rules_map", lambda: rules)
+    with_zap_csp_rule(monkeypatch)
 
 
 def test_no_exchange_finding_is_kept_and_marked_by_filter(tmp_path, run_cli, zap_csp_rule):

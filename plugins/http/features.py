@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -437,3 +438,11 @@ def train(params: dict, train_set, val_set, out_dir, seed: int, log=print) -> li
 @hookimpl
 def register_scorers(register):
     register(ScorerBackend(NAME, "linear model over HTTP-policy features of the exchange (numpy, CPU)", load, train))
+
+
+HTTP_DEFAULT = Path(__file__).resolve().parents[1] / "champions" / "http-default"
+
+
+@hookimpl
+def register_champions(register):
+    register("http-default", HTTP_DEFAULT, default=True)
