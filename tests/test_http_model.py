@@ -105,6 +105,7 @@ def test_shipped_http_default_keeps_097_of_fresh_validation_tps(tmp_path, run_cl
     assert result.exit_code == 0, result.output
     report = evaluate(tmp_path / "fresh.val.jsonl", Models.open("http-default"))
     assert report["n"] >= 300 and report["not_scored"] == 0
+    assert all(p == p for p in report["_scores"])  # the policy decides every generated case: none left unjudged
     assert report["recall"] >= 0.97, report
     assert report["fp_removed"] >= 0.8, report  # and it does filter: most false positives go
 
@@ -133,3 +134,36 @@ def test_filter_picks_http_default_for_web_findings(tmp_path, run_cli, monkeypat
     assert {a["model"] for a in annotations} == {"http-default"}
     # POLICY.md: no CSP on an HTML page is a TP; a sound CSP, or a JSON response, makes it an FP
     assert [a["verdict"] for a in annotations] == ["kept", "filtered", "filtered"]
+
+
+def test_what_the_policy_cannot_decide_from_the_exchange_is_kept_unscored():
+    model = load_model("http-default")
+    http = plugins.technologies()["http"]
+    page = [("Content-Type", "text/html")]
+    no_cookie = finding(exchange("https://a.example/", headers=page, body="<html>x</html>", check="Cookie No HttpOnly Flag",
+                                 param="PHPSESSID"), smell="cookie_flags")
+    no_response = finding(exchange("https://a.example/", check="Cookie No HttpOnly Flag"), smell="cookie_flags")
+    no_response.details["response"] = None
+    safe_method = finding(exchange("https://a.example/", method="GET", headers=page, body="<html>x</html>",
+                                   check="HTTP Methods"), smell="http_methods")
+    scores = model.scorer.score([http.snippet(f, None) for f in (no_cookie, no_response, safe_method)])
+    assert all(s.p != s.p for s in scores)  # NaN: decide() keeps them, verdict unscored, with the note
+    assert [s.note for s in scores] == ["not judged: the response sets no cookie",
+                                        "not judged: the report carries no response to judge the finding on",
+                                        "not judged: the request used GET method, not the one the finding is about"]
+
+
+def test_xss_payload_from_the_parameter_when_the_report_names_no_attack():
+    model = load_model("http-default")
+    http = plugins.technologies()["http"]
+    reflected = finding(exchange("https://shop.example/search?q=kettle%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+                                 headers=[("Content-Type", "text/html; charset=utf-8")],
+                                 body="<!DOCTYPE html><html><body><p>Results for kettle<script>alert(1)</script></p></body></html>",
+                                 scanner="Burp Suite", check="Cross-site scripting (reflected)", param="q"), smell="xss")
+    encoded = finding(exchange("https://shop.example/search?q=kettle%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+                               headers=[("Content-Type", "text/html; charset=utf-8")],
+                               body="<!DOCTYPE html><html><body><p>Results for kettle&lt;script&gt;alert(1)&lt;/script&gt;</p>"
+                                    "</body></html>", scanner="Burp Suite", check="Cross-site scripting (reflected)", param="q"),
+                      smell="xss")
+    p_reflected, p_encoded = (s.p for s in model.scorer.score([http.snippet(reflected, None), http.snippet(encoded, None)]))
+    assert p_reflected >= model.threshold > p_encoded

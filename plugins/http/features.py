@@ -18,6 +18,7 @@ import json
 import re
 from pathlib import Path
 from typing import Any, Sequence
+from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
 
@@ -164,6 +165,74 @@ def forms(html: str) -> list[dict]:
     return out
 
 
+def reflected_input(d: dict[str, Any]) -> str:
+    """What the scanner sent: its attack, else the value of the finding's parameter in the request (decoded)."""
+    if d.get("attack"):
+        return d["attack"]
+    param = d.get("param") or ""
+    if not param:
+        return ""
+    query = urlsplit(d.get("target") or d.get("url") or "").query
+    for source in (query, d.get("request_body") or ""):
+        for name, value in parse_qsl(source, keep_blank_values=True):
+            if name == param and value:
+                return value
+    return ""
+
+
+def undecided(s: Snippet) -> str | None:
+    """Why POLICY.md cannot decide this finding from its exchange (the finding is then kept, unscored), or None.
+
+    The generated training data holds only cases the policy decides, so a model must not guess on the others:
+    a report without a response, a cookie finding whose response sets no cookie, an XSS finding with no payload,
+    a CSRF finding with no form, a method finding for a harmless method ...
+    """
+    d = s.data or {}
+    if not d.get("has_response"):
+        return "the report carries no response to judge the finding on"
+    h, status, smell = d.get("headers") or {}, d.get("status"), s.smell
+    code = status if isinstance(status, int) else 0
+    if smell == "cookie_flags":
+        if not d.get("cookies"):
+            return "the response sets no cookie"
+        param = d.get("param") or ""
+        names = [c["name"] for c in d["cookies"]]
+        if param and param not in names and not any(n in (d.get("evidence") or "") for n in names):
+            return f"the response does not set the cookie {param}"
+    elif smell == "xss":
+        if not reflected_input(d):
+            return "the report names no payload or parameter value to look for in the response"
+    elif smell == "csrf":
+        if not forms(d.get("body") or ""):
+            return "the response carries no form"
+    elif smell == "http_methods":
+        if d.get("method") not in ("TRACE", "TRACK", "PUT", "DELETE"):
+            return f"the request used {d.get('method') or 'no'} method, not the one the finding is about"
+        if not (200 <= code < 400 or code in (403, 405)):
+            return f"status {code or 'none'} neither shows the method working nor refused"
+    elif smell == "certificate":
+        fields = (d.get("evidence") or "").lower()
+        if d.get("scheme") != "https" or "subject=" not in fields or "issuer=" not in fields:
+            return "the report carries no certificate details"
+    elif smell == "cors":
+        if "access-control-allow-origin" not in h:
+            return "the response carries no Access-Control-Allow-Origin"
+    elif smell == "version_banner":
+        if not any(h.get(k) for k in ("server", "x-powered-by", "x-aspnet-version", "x-aspnetmvc-version", "x-generator",
+                                      "x-runtime", "via", "x-version")) and not _has_version(d.get("evidence")):
+            return "the response carries no banner"
+    elif smell == "plain_http":
+        if d.get("scheme") != "http":
+            return "the finding is not about a plain-HTTP URL"
+    elif smell == "exposed_file":
+        if code != 200:
+            return f"status {code or 'none'}: the file was not served"
+    elif smell == "server_error_disclosure":
+        if code < 500:
+            return f"status {code or 'none'} is no server error"
+    return None
+
+
 def _expired(not_after: str | None, date: str | None) -> bool:
     from datetime import datetime
     from email.utils import parsedate_to_datetime
@@ -288,7 +357,7 @@ def policy_flags(s: Snippet) -> tuple[dict[str, bool], dict[str, str]]:
               "soft_404": html and bool(SOFT_404.search(body[:4096])), "listing": bool(LISTING.search(body[:4096]))})
     f["internals"] = f["stack_trace"] or f["file_paths"] or f["sql_text"]
     # reflected input
-    payload = d.get("attack") or ""  # what the scanner sent; its evidence may quote any part of the page
+    payload = reflected_input(d)
     special = bool(re.search(r"[<>\"']", payload))
     f["payload_in_body"] = bool(payload) and payload in body
     f["payload_unencoded"] = f["payload_in_body"] and special
@@ -381,9 +450,14 @@ class HttpFeatureModel:
         return (1.0 / (1.0 + np.exp(-self.logits(self.rows(snippets))))).tolist()
 
     def score(self, snippets: Sequence[Snippet]) -> list[Score]:
+        """A Score per snippet; NaN (kept, unscored) with the reason where the policy cannot decide from the exchange."""
         rows = self.rows(snippets)
         out = []
-        for (named, _, _), z in zip(rows, self.logits(rows)):
+        for s, (named, _, _), z in zip(snippets, rows, self.logits(rows)):
+            why_not = undecided(s)
+            if why_not:
+                out.append(Score(float("nan"), None, f"not judged: {why_not}"))
+                continue
             weighed = sorted(((float(self.weights[_bucket(n, self.bits)]) * v, n) for n, v in named.items()
                               if "|" in n), key=lambda t: -abs(t[0]))[:4]
             why = ", ".join(f"{n.split('|', 1)[-1]} {w:+.2f}" for w, n in weighed if abs(w) > 0.05)
