@@ -14,6 +14,7 @@ names the features that weighed most.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -26,7 +27,9 @@ from iacfilter.findings import Score, Snippet
 from iacfilter.hookspecs import hookimpl
 from iacfilter.registry import ScorerBackend, refuse_options
 
-from ..features_scorer import _bucket
+from ..features_scorer import _bucket as _hash_bucket
+
+_bucket = functools.lru_cache(maxsize=1 << 16)(_hash_bucket)  # feature names repeat across findings: hash once
 
 VERSION = 1
 DATA_LIMIT = 64 * 1024
@@ -430,14 +433,13 @@ class HttpFeatureModel:
     def __init__(self, weights: np.ndarray, bias: float, bits: int, words: float = 0.3):
         self.weights, self.bias, self.bits, self.words = weights, bias, bits, words
 
-    def rows(self, snippets: Sequence[Snippet]) -> list[tuple[dict[str, float], np.ndarray, np.ndarray]]:
-        """Per snippet: its named features, and their hashed columns and values (colliding names add up)."""
+    def rows(self, snippets: Sequence[Snippet]) -> list[tuple[dict[str, tuple[int, float]], np.ndarray, np.ndarray]]:
+        """Per snippet: its named features (column, value), and the hashed columns and values (collisions add up)."""
         out = []
         for s in snippets:
-            named = extract(s, self.words)
+            named = {n: (_bucket(n, self.bits), v) for n, v in extract(s, self.words).items()}
             merged: dict[int, float] = {}
-            for n, v in named.items():
-                col = _bucket(n, self.bits)
+            for col, v in named.values():
                 merged[col] = merged.get(col, 0.0) + v
             cols = np.fromiter(merged.keys(), dtype=np.int64, count=len(merged))
             out.append((named, cols, np.fromiter(merged.values(), dtype=np.float64, count=len(merged))))
@@ -458,8 +460,8 @@ class HttpFeatureModel:
             if why_not:
                 out.append(Score(float("nan"), None, f"not judged: {why_not}"))
                 continue
-            weighed = sorted(((float(self.weights[_bucket(n, self.bits)]) * v, n) for n, v in named.items()
-                              if "|" in n), key=lambda t: -abs(t[0]))[:4]
+            weighed = sorted(((float(self.weights[col]) * v, n) for n, (col, v) in named.items() if "|" in n),
+                             key=lambda t: -abs(t[0]))[:4]
             why = ", ".join(f"{n.split('|', 1)[-1]} {w:+.2f}" for w, n in weighed if abs(w) > 0.05)
             out.append(Score(float(1.0 / (1.0 + np.exp(-z))), f"weighed most: {why}" if why else None))
         return out
