@@ -15,6 +15,7 @@ names the features that weighed most.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -26,10 +27,6 @@ import numpy as np
 from iacfilter.findings import Score, Snippet
 from iacfilter.hookspecs import hookimpl
 from iacfilter.registry import ScorerBackend, refuse_options
-
-from ..features_scorer import _bucket as _hash_bucket
-
-_bucket = functools.lru_cache(maxsize=1 << 16)(_hash_bucket)  # feature names repeat across findings: hash once
 
 VERSION = 1
 DATA_LIMIT = 64 * 1024
@@ -83,6 +80,11 @@ NON_STATE_FIELDS = {"q", "query", "search", "s", "sort", "order", "filter", "pag
 ARCHIVE_TYPES = ("application/zip", "application/x-zip", "application/gzip", "application/x-gzip", "application/x-tar",
                  "application/octet-stream", "application/x-7z-compressed", "application/x-rar", "application/sql",
                  "application/x-sql", "application/x-bzip2", "application/vnd.sqlite3", "application/x-sqlite3")
+
+
+@functools.lru_cache(maxsize=1 << 16)  # feature names repeat across findings: hash each once
+def _bucket(name: str, bits: int) -> int:
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little") % (1 << bits)
 
 
 def content_class(ctype: str, html: bool, body: str) -> str:

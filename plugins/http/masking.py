@@ -194,18 +194,3 @@ def mask_url(url: str) -> str:
 def mask_text(text: str) -> str:
     """Mask free text on its own (a rationale, a message): pass 1 only, there is no exchange to learn from."""
     return Masker().text(text)
-
-
-def mask_sarif_message(message: dict[str, Any]) -> dict[str, Any]:
-    """A masked copy of a SARIF ``webRequest``/``webResponse`` object (headers object, target, body.text)."""
-    m = Masker()
-    out = _copy(message)
-    if isinstance(out.get("headers"), dict):
-        out["headers"] = {k: "\n".join(m.header(k, v) for v in str(val).split("\n"))
-                          for k, val in out["headers"].items()}
-    if isinstance(out.get("target"), str):
-        out["target"] = m.text(out["target"])
-    body = out.get("body")
-    if isinstance(body, dict) and isinstance(body.get("text"), str):
-        body["text"] = m.text(body["text"])
-    return _walk(out, m.echo) if m.secrets else out
