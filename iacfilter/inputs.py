@@ -59,3 +59,32 @@ def read_scanner_output(path: str) -> list[ScanRun]:
         return reader.read(path, text)
     except ValueError as exc:
         raise IacfilterError(path, f"not valid {reader.description}: {exc}") from None
+
+
+def read_scanner_stdin(stream=None, origin: str = "stdin") -> list[ScanRun]:
+    """Scanner output piped in (``-`` as INPUT): the same checks and the same format detection as a file."""
+    import sys
+
+    stream = stream if stream is not None else sys.stdin.buffer
+    limit = max_input_bytes()
+    data = stream.read(limit + 1)
+    if not data:
+        raise IacfilterError(origin, "is empty (nothing was piped in)")
+    if len(data) > limit:
+        raise IacfilterError(origin, f"is too large (over {limit / 2**20:.0f} MiB; set IACFILTER_MAX_INPUT_MB to raise it)")
+    if b"\x00" in data[:8192]:
+        raise IacfilterError(origin, "is binary, not scanner output")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise IacfilterError(origin, f"is not UTF-8 text (bad byte at offset {exc.start})") from None
+    readers = plugins.readers()
+    rated = sorted(((r.sniff(text[:SNIFF_BYTES]), name) for name, r in readers.items()), reverse=True)
+    if not rated or rated[0][0] <= 0:
+        known = "; ".join(r.description for r in readers.values()) or "no reader plugins are loaded"
+        raise IacfilterError(origin, f"unrecognised format (expected one of: {known})")
+    reader = readers[rated[0][1]]
+    try:
+        return reader.read(origin, text)
+    except ValueError as exc:
+        raise IacfilterError(origin, f"not valid {reader.description}: {exc}") from None
