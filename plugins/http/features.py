@@ -469,6 +469,12 @@ class HttpFeatureModel:
         return out
 
 
+    def explain(self, snippet: Snippet) -> list[tuple[str, float]]:
+        """Each named feature of the snippet with what it added to the logit (weight × value), largest first."""
+        named = {n: (_bucket(n, self.bits), v) for n, v in extract(snippet, self.words).items()}
+        return sorted(((n, float(self.weights[col]) * v) for n, (col, v) in named.items()), key=lambda t: -abs(t[1]))
+
+
 def load(champion, options=None) -> HttpFeatureModel:
     refuse_options(champion, options or {})
     from safetensors.numpy import load_file

@@ -257,7 +257,7 @@ def render(smell: str | None, raw_details: dict[str, Any]) -> Snippet:
     if d.get("exchange_note"):
         lines.append(f"note: {d['exchange_note']}")
     text = "\n".join(lines)
-    return Snippet(smell=smell, tech=TECH, line=lines[1], text=text, data=structured(d))
+    return Snippet(smell=smell, tech=TECH, text=text, data=structured(d))  # no source line: ``line`` stays empty
 
 
 # --- the technology's callables ------------------------------------------------------------------------------
