@@ -76,8 +76,8 @@ def main() -> None:
     ap.add_argument("--findings", type=int, default=20_000)
     args = ap.parse_args()
     if not Path(args.val).is_file():
-        sys.exit(f"{args.val}: no such file; generate it with 'iacfilter datagen http --n 6000 --seed 7 -o "
-                 f"data/http/data.jsonl' (see the README)")
+        sys.exit(f"{args.val}: no such file; generate it with 'mkdir -p data/http && iacfilter datagen http --n 6000 "
+                 f"--seed 7 -o data/http/data.jsonl' (see the README)")
     cores = two_cores()
 
     from iacfilter.decide import champion_path
