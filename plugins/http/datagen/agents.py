@@ -105,28 +105,37 @@ class Agents:
                            "analysis": row["analysis"]}, default=str)
         text = " ".join(self.chat(system, user).split())
         sentences = [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z`\"(])", text) if s.strip()]
-        other = VERDICT_WORDS["FP" if label == "TP" else "TP"]
-        if not 2 <= len(sentences) <= 4 or other in text.lower() or VERDICT_WORDS[label] not in text.lower():
+        other = "FP" if label == "TP" else "TP"
+        if not 2 <= len(sentences) <= 4 or _names(text, other) or not _names(text, label):
             return None
         return text
 
     def __call__(self, row: dict, case, stats) -> dict:
         verdict = None
-        rewritten = self.writer(row["finding"])
-        if rewritten is not None:
-            verdict = self.critic(row, case, rewritten)
-        if verdict is None:
-            stats.rewrites["dropped"] += 1
+        if row["finding"]["response"] is None:   # nothing to vary: the report kept only the request
+            stats.rewrites["no page"] += 1
             verdict = judge(row["smell"], row["finding"], case.subject)
         else:
-            stats.rewrites["kept"] += 1
-            row = dict(row, finding=rewritten)
-            row["analysis"] = analysis.write(verdict, rewritten, _Fixed(row["analysis"]))
+            rewritten = self.writer(row["finding"])
+            if rewritten is not None:
+                verdict = self.critic(row, case, rewritten)
+            if verdict is None:
+                stats.rewrites["dropped"] += 1
+                verdict = judge(row["smell"], row["finding"], case.subject)
+            else:
+                stats.rewrites["kept"] += 1
+                row = dict(row, finding=rewritten)
+                row["analysis"] = analysis.write(verdict, rewritten, _Fixed(row["analysis"]))
         text = self.analyst(row, verdict)
         if text is not None:
             stats.rewrites["analyses"] += 1
             row = dict(row, analysis=text)
         return row
+
+
+def _names(text: str, label: str) -> bool:
+    """Whether the text states the verdict ``label`` ("true positive" or "TP")."""
+    return VERDICT_WORDS[label] in text.lower() or re.search(rf"\b{label}\b", text) is not None
 
 
 class _Fixed:

@@ -6,6 +6,7 @@ optional sentence naming the scanner's claim, one evidence/policy passage, and a
 
 from __future__ import annotations
 
+import re
 import string
 
 from .policy import Verdict
@@ -16,13 +17,21 @@ CLAIMS = [
     "{scanner} flagged {url} with \u201c{check}\u201d.",
     "This {scanner} finding, \u201c{check}\u201d, concerns {url}.",
 ]
+CLAIMS_BY_LABEL = {
+    "TP": ["{scanner}'s \u201c{check}\u201d on {url} is borne out by the exchange.",
+           "The exchange at {url} confirms {scanner}'s \u201c{check}\u201d."],
+    "FP": ["{scanner}'s \u201c{check}\u201d does not hold up against the exchange at {url}.",
+           "Whatever {scanner} says in \u201c{check}\u201d, the exchange at {url} decides."],
+}
 VERDICT = {
     "TP": ["So it is a true positive.", "Verdict: true positive, a real weakness to fix.",
            "The finding stands (TP).", "Under the policy this is a TP that the team must fix.",
-           "That makes it a true positive."],
+           "That makes it a true positive.", "Keep it: this is a true positive.",
+           "It is a real issue (TP)."],
     "FP": ["So it is a false positive.", "Verdict: false positive under the policy.",
            "The alert is noise here (FP).", "Under the policy this is an FP; nothing needs fixing for it.",
-           "That makes it a false positive."],
+           "That makes it a false positive.", "Filter it: this is a false positive.",
+           "It is not a real issue (FP)."],
 }
 EVIDENCE = {
     ("hsts", "missing"): [
@@ -80,11 +89,9 @@ EVIDENCE = {
         "scripts on this HTML page.",
     ],
     ("csp", "not-html"): [
-        "The response is not HTML (Content-Type {ctype}, status {status}), and a missing or weak CSP only matters "
-        "on HTML documents.",
-        "This is a {ctype} response, not an HTML page, so CSP findings here are FP under the policy.",
-        "Nothing here renders as a document: status {status} with content type {ctype}. CSP is required only on "
-        "HTML responses.",
+        "The response is not HTML: it is {what}, and a missing or weak CSP only matters on HTML documents.",
+        "This is {what}, not an HTML page, so CSP findings here are FP under the policy.",
+        "Nothing here renders as a document ({what}). CSP is required only on HTML responses.",
     ],
     ("csp", "sound"): [
         "The page does send a CSP that restricts scripts (`{value}`). The complaint targets some other aspect of a "
@@ -93,9 +100,8 @@ EVIDENCE = {
         "is sound; findings about nonces or style directives alone are FP.",
     ],
     ("optional-headers", "not-html"): [
-        "{header} is only required on HTML responses without a sound CSP; this response is {ctype} (status "
-        "{status}), not HTML.",
-        "The missing {header} is on a non-HTML response ({ctype}), where the policy calls it FP.",
+        "{header} is only required on HTML responses without a sound CSP; this one is {what}, not HTML.",
+        "The missing {header} is on a non-HTML response ({what}), where the policy calls it FP.",
     ],
     ("optional-headers", "sound-csp"): [
         "{header} is missing, but the HTML response has a sound CSP (`{value}`), which makes it unnecessary under "
@@ -195,6 +201,11 @@ EVIDENCE = {
         "`{set_cookie}` sets session cookie {cookie} without SameSite, which the policy requires on session "
         "cookies.",
     ],
+    ("cookies", "claim-session"): [
+        "The report names the session cookie {cookie} as lacking {flag}; its name marks it as a session cookie, so "
+        "the missing flag matters.",
+        "{cookie} is a session cookie by its name, and the scanner found it without {flag}.",
+    ],
     ("cookies", "not-session"): [
         "{cookie} is not a session cookie but one that scripts must read (CSRF token, preference or analytics id), "
         "so missing {flag} is expected.",
@@ -210,8 +221,12 @@ EVIDENCE = {
         "Nothing in the exchange shows HTTPS on this host; a missing Secure flag on an HTTP-only host is FP.",
     ],
     ("plain-http", "serves"): [
-        "The site serves content over plain HTTP (status {status}, {ctype}) without redirecting to HTTPS.",
-        "This http:// URL answers with a page or sets cookies ({cookies}) instead of redirecting to HTTPS.",
+        "The site serves an HTML page over plain HTTP (status {status}, {ctype}) without redirecting to HTTPS.",
+        "This http:// URL answers with a {ctype} page instead of redirecting to HTTPS.",
+    ],
+    ("plain-http", "sets-cookies"): [
+        "Over plain HTTP the response (status {status}) sets cookies ({cookies}) and does not redirect to HTTPS.",
+        "This http:// response sets {cookies} in the clear instead of sending the client to HTTPS.",
     ],
     ("plain-http", "redirects"): [
         "The HTTP endpoint only redirects ({status}) to `{location}`, an HTTPS URL.",
@@ -233,6 +248,23 @@ EVIDENCE = {
         "The certificate is issued by {issuer}, is valid until {not_after} and matches {host}.",
         "Nothing is wrong with the certificate: a public CA ({issuer}) issued it for a name that covers {host}, "
         "and it has not expired.",
+    ],
+    ("certificate", "observed-self-signed"): [
+        "The scanner observed that the certificate of {host} is self-signed (“{observation}”).",
+        "The certificate presented by {host} is not signed by a trusted CA: “{observation}”.",
+    ],
+    ("certificate", "observed-expired"): [
+        "The scanner observed an expired certificate on {host} (“{observation}”).",
+        "“{observation}”: the certificate of {host} is no longer valid.",
+    ],
+    ("certificate", "observed-name-mismatch"): [
+        "The certificate does not cover the requested host {host} (“{observation}”).",
+        "“{observation}”: the certificate is for another name than {host}.",
+    ],
+    ("certificate", "observed-valid"): [
+        "The observation “{observation}” does not make the certificate invalid: it is neither "
+        "self-signed, expired nor issued for another name.",
+        "“{observation}” describes a property the policy does not require of a valid certificate.",
     ],
     ("xss", "unencoded"): [
         "The payload `{attack}` appears verbatim in the {ctype} response, where it can break out of its context.",
@@ -270,6 +302,28 @@ EVIDENCE = {
         "The flagged form ({method} {action}, fields {fields}) only searches or filters and changes nothing.",
         "This is a search/filter form ({method} {action}); forms that change no state need no anti-CSRF token.",
     ],
+    ("csrf", "request-no-token"): [
+        "The {method} to {action} changes state (it submits {fields}) and carries no anti-CSRF token, and no "
+        "SameSite=Lax/Strict session cookie is in sight.",
+        "The flagged request {method} {action} submits no anti-CSRF token, so a cross-site page can forge it.",
+    ],
+    ("csrf", "request-empty-token"): [
+        "The {method} to {action} sends the token field {token} with an empty value, which protects nothing.",
+        "Its anti-CSRF field {token} is submitted empty, so the request to {action} is effectively unprotected.",
+    ],
+    ("csrf", "request-token"): [
+        "The {method} to {action} carries a non-empty anti-CSRF token ({token}) in its body.",
+        "The submitted form data includes a real {token} value, so the request is protected.",
+    ],
+    ("csrf", "request-samesite"): [
+        "The response sets the session cookie {cookie} with SameSite={samesite}, which keeps cross-site requests "
+        "from carrying the session.",
+        "With {cookie} set SameSite={samesite}, a forged cross-site {method} would arrive without the session.",
+    ],
+    ("csrf", "request-no-state-change"): [
+        "The {method} to {action} only submits search or filter fields ({fields}) and changes nothing.",
+        "This request ({fields}) searches or sorts; requests that change no state need no anti-CSRF token.",
+    ],
     ("backup-file", "binary"): [
         "The probe for {path} returned status 200 with Content-Type {ctype}, an archive or binary file.",
         "{path} really is served: a {ctype} download, not the site's normal page.",
@@ -295,11 +349,52 @@ EVIDENCE = {
         "The server accepted {method} and answered {status}, so the method really works on this resource.",
         "{method} succeeded with status {status}.",
     ],
+    ("methods", "not-exercised"): [
+        "The exchange is a plain {method} request; nothing shows TRACE, PUT or DELETE actually working on this "
+        "resource, and a heuristic list of methods is not that.",
+        "Only a {method} was sent here, so there is no evidence that any risky method really works.",
+    ],
     ("methods", "refused"): [
         "The server refused {method} with status {status}.",
         "{method} is not honoured here: the answer is {status}, a refusal or redirect.",
     ],
 }
+
+
+FIX = {
+    "hsts": ["The fix is to send `Strict-Transport-Security: max-age=31536000` (or longer) on every HTTPS response.",
+             "Setting HSTS with a max-age of at least 180 days at the proxy or server would close it."],
+    "csp": ["A policy like `default-src 'self'` (with nonces or hashes for inline scripts) would fix it.",
+            "The page needs a CSP whose script sources exclude `*`, `data:` and bare 'unsafe-inline'."],
+    "optional-headers": ["Either the missing header or a sound CSP (frame-ancestors for framing) resolves it.",
+                         "Adding the header, or a script-restricting CSP, would address it."],
+    "caching": ["Marking the response `Cache-Control: no-store` (or private) fixes it.",
+                "Shared caches must be told not to keep it, e.g. with `Cache-Control: no-store`."],
+    "banner": ["Removing the version from the banner (e.g. `server_tokens off`) fixes it.",
+               "The header should name at most the product, not its version."],
+    "cors": ["The server should allow only fixed, trusted origins here.",
+             "Restricting Access-Control-Allow-Origin to known origins fixes it."],
+    "cookies": ["The session cookie needs HttpOnly, Secure and SameSite.",
+                "Setting the missing attribute on the session cookie fixes it."],
+    "plain-http": ["The site should redirect every HTTP request to HTTPS.",
+                   "Serving it only over HTTPS, with a redirect from HTTP, fixes it."],
+    "certificate": ["A certificate from a trusted CA for this host name is needed.",
+                    "Replacing it with a valid, trusted certificate fixes it."],
+    "xss": ["Encoding the input for its output context fixes it.",
+            "The value must be escaped for the context it lands in."],
+    "csrf": ["The form needs a non-empty anti-CSRF token (or a SameSite=Lax/Strict session cookie).",
+             "Adding a per-session anti-CSRF token to the form fixes it."],
+    "backup-file": ["The file should be removed from the web root.",
+                    "Deleting the file from the document root (and rotating any secrets in it) fixes it."],
+    "server-error": ["Error pages should be generic in production, with details only in server logs.",
+                     "Turning off debug output for production fixes it."],
+    "methods": ["The server should refuse the method with 405 on this resource.",
+                "Disabling the method on this resource fixes it."],
+}
+NOTE = ["The scanner's wording does not change what the exchange shows.",
+        "The exchange, not the alert's severity or wording, decides this.",
+        "Nothing in the response needs to change for this alert."]
+SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`\u201c])")
 
 
 class _Facts(dict):
@@ -326,8 +421,14 @@ def write(verdict: Verdict, finding: dict, rng) -> str:
     facts.update(scanner=finding.get("scanner"), check=finding.get("check"), method=facts.get("method")
                  or finding.get("method"))
     parts = []
-    if rng.random() < 0.5:
+    roll = rng.random()
+    if roll < 0.4:
         parts.append(_fmt(rng.choice(CLAIMS), facts))
+    elif roll < 0.55:
+        parts.append(_fmt(rng.choice(CLAIMS_BY_LABEL[verdict.label]), facts))
     parts.append(_fmt(rng.choice(EVIDENCE[(verdict.rule, verdict.reason)]), facts))
     parts.append(rng.choice(VERDICT[verdict.label]))
+    extra = rng.choice(FIX.get(verdict.rule, NOTE)) if verdict.label == "TP" else rng.choice(NOTE)
+    if rng.random() < 0.35 and len(SENTENCE.split(" ".join(parts + [extra]))) <= 4:
+        parts.append(extra)
     return " ".join(parts)

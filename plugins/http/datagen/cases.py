@@ -9,15 +9,16 @@ which scanner checks can plausibly fire (see scanners.py).
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from dataclasses import dataclass, field
+from datetime import timedelta
+from urllib.parse import quote
 
 from .pages import Ctx, Page
-from .render import ASSETS, SOUND_CSPS, WEAK_CSPS, csp_value, noise, render
+from .render import SOUND_CSPS, WEAK_CSPS, csp_value, noise, render
 from .sites import Family
 
-HTML_KINDS = ["home", "login", "admin", "settings", "search"]
-SENSITIVE_KINDS = ["login", "admin", "settings", "api_users"]
+HTML_KINDS = ["home", "login", "admin", "settings", "search", "not_found"]
+SENSITIVE_KINDS = ["login", "admin", "settings", "api_users", "login_post"]
 PUBLIC_KINDS = ["home", "css", "js", "png", "font", "svg", "api_public"]
 NONHTML_KINDS = ["api_users", "api_public", "css", "js", "png", "font"]
 
@@ -73,8 +74,9 @@ def case_hsts(family: Family, ctx: Ctx) -> Case:
     rng = ctx.rng
     scenario = rng.choice(["https-missing", "https-missing", "https-short", "http-missing", "http-present",
                            "https-sufficient"])
-    kind = rng.choice(HTML_KINDS + NONHTML_KINDS)
-    page = page_of(family, ctx, kind, "https" if scenario.startswith("https") else "http")
+    kind = rng.choice(HTML_KINDS + NONHTML_KINDS + ["login_post"])
+    page = page_of(family, ctx, kind, "https" if scenario.startswith("https") else "http",
+                   cookie=rng.random() < 0.7)
     if scenario.endswith("missing"):
         page.set("Strict-Transport-Security", None)
         return Case("hsts", family.name, scenario, "TP" if scenario == "https-missing" else "FP", page)
@@ -98,6 +100,9 @@ def case_csp(family: Family, ctx: Ctx) -> Case:
     if scenario == "html-missing":
         page = page_of(family, ctx, rng.choice(HTML_KINDS), scheme)
         page.set("Content-Security-Policy", None)
+        if rng.random() < 0.15:
+            page.set("Content-Type", None)
+            scenario = "html-no-content-type"
         return Case("csp", family.name, scenario, "TP", page)
     if scenario == "svg-missing":
         page = page_of(family, ctx, "svg", scheme)
@@ -109,8 +114,11 @@ def case_csp(family: Family, ctx: Ctx) -> Case:
         page.set("Content-Security-Policy", csp_value(ctx, rng.choice(WEAK_CSPS[weakness])))
         return Case("csp", family.name, f"html-{weakness}", "TP", page, seen="weak")
     if scenario == "nonhtml-missing":
-        page = page_of(family, ctx, rng.choice(NONHTML_KINDS), scheme)
+        page = page_of(family, ctx, rng.choice(NONHTML_KINDS + ["login_post"]), scheme, cookie=True)
         page.set("Content-Security-Policy", None)
+        if page.kind == "api_public" and rng.random() < 0.3:
+            page.set("Content-Type", None)
+            scenario = "json-no-content-type"
         return Case("csp", family.name, scenario, "FP", page)
     if scenario == "empty-or-redirect":
         page = _empty_or_redirect(family, ctx, scheme)
@@ -143,8 +151,11 @@ def case_optional(smell: str):
         scenario = rng.choice(["html-no-csp", "html-weak-csp", "html-sound-csp", "nonhtml", "nonhtml",
                                "present"] + (["html-frame-ancestors-only", "html-sound-csp-no-fa"] if xfo else []))
         scheme = _scheme(ctx)
-        kind = rng.choice(NONHTML_KINDS) if scenario == "nonhtml" else rng.choice(HTML_KINDS + ["svg"])
-        page = page_of(family, ctx, kind, scheme)
+        if scenario == "nonhtml" and rng.random() < 0.25:
+            page = _empty_or_redirect(family, ctx, scheme)
+        else:
+            kind = rng.choice(NONHTML_KINDS) if scenario == "nonhtml" else rng.choice(HTML_KINDS + ["svg"])
+            page = page_of(family, ctx, kind, scheme)
         if scenario == "present":
             page.set(name, rng.choice(PRESENT_VALUES[name]))
             return Case(smell, family.name, scenario, "FP", page, subject, seen="value")
@@ -235,7 +246,8 @@ BANNERS = {
                      ["Express", "ASP.NET", "PHP", "Next.js", "Nuxt", "Phusion Passenger", "JSF", "PleskLin"]),
     "X-AspNet-Version": (["4.0.30319", "2.0.50727"], []),
     "X-AspNetMvc-Version": (["5.2", "4.0"], []),
-    "X-Generator": (["WordPress 6.4.3", "Drupal 10 (https://www.drupal.org)", "Joomla! 4.4 - Open Source Content Management"],
+    "X-Generator": (["WordPress 6.4.3", "Drupal 10 (https://www.drupal.org)",
+                     "Joomla! 4.4 - Open Source Content Management"],
                     ["Hugo", "Drupal", "Gatsby", "WordPress"]),
 }
 
@@ -249,8 +261,9 @@ def case_banner(family: Family, ctx: Ctx) -> Case:
     value = rng.choice(versioned if with_version else bare)
     page = page_of(family, ctx, rng.choice(HTML_KINDS + NONHTML_KINDS + ["svg"]), _scheme(ctx))
     page.set(name, value)
-    return Case("version_banner", family.name, "version" if with_version else "product-only",
-                "TP" if with_version else "FP", page, {"header": name}, seen="present")
+    scenario = "version" if with_version else "product-only"
+    return Case("version_banner", family.name, scenario, "TP" if with_version else "FP", page, {"header": name},
+                seen=scenario)
 
 
 EVIL = ["https://evil.example", "https://attacker.example.net", "null", "https://{host}.evil.example",
@@ -311,8 +324,11 @@ def case_cookie(family: Family, ctx: Ctx) -> Case:
         scheme = {"http-only-host": "http", "http-with-https-link": "http"}.get(scenario, "https")
     else:
         scheme = _scheme(ctx)
-    kind = rng.choice(["login", "home", "admin"] + (["api_users"] if scenario != "http-with-https-link" else [])
-                      if scenario != "non-session" else ["home", "login", "search", "api_public"])
+    if scenario == "non-session":
+        kind = rng.choice(["home", "login", "search", "api_public"])
+    else:
+        kind = rng.choice(["login", "home", "admin", "login_post"]
+                          + (["api_users"] if scenario != "http-with-https-link" else []))
     page = page_of(family, ctx, kind, scheme)
     name = family.session if scenario != "non-session" else (
         family.csrf_cookie if family.csrf_cookie and rng.random() < 0.4 else rng.choice(NON_SESSION))
@@ -345,7 +361,8 @@ def case_cookie(family: Family, ctx: Ctx) -> Case:
 
 def case_plain_http(family: Family, ctx: Ctx) -> Case:
     rng = ctx.rng
-    scenario = rng.choice(["html", "login-cookie", "api-cookie", "redirect", "redirect"])
+    scenario = rng.choice(["html", "login-cookie", "api-cookie", "login-post-cookie", "redirect", "redirect",
+                           "redirect"])
     if scenario == "redirect":
         page = page_of(family, ctx, rng.choice(["home", "login", "admin"]), "http")
         page.status = rng.choice([301, 301, 302, 307, 308])
@@ -361,13 +378,17 @@ def case_plain_http(family: Family, ctx: Ctx) -> Case:
         page = page_of(family, ctx, rng.choice(HTML_KINDS), "http")
     elif scenario == "login-cookie":
         page = page_of(family, ctx, "login", "http", cookie=True)
+    elif scenario == "login-post-cookie":
+        page = page_of(family, ctx, "login_post", "http", cookie=True)
+        page.set("Location", rng.choice(["/", "/dashboard", f"http://{page.host}/home"]))
     else:
         page = page_of(family, ctx, "api_public", "http")
         page.add("Set-Cookie", f"{family.session}={ctx.token(30)}; path=/; HttpOnly")
     return Case("plain_http", family.name, scenario, "TP", page, seen="serves")
 
 
-CAS = ["C=US, O=Let's Encrypt, CN=R11", "C=US, O=Let's Encrypt, CN=E6", "C=US, O=DigiCert Inc, CN=DigiCert TLS RSA SHA256 2020 CA1",
+CAS = ["C=US, O=Let's Encrypt, CN=R11", "C=US, O=Let's Encrypt, CN=E6",
+       "C=US, O=DigiCert Inc, CN=DigiCert TLS RSA SHA256 2020 CA1",
        "C=BE, O=GlobalSign nv-sa, CN=GlobalSign GCC R6 AlphaSSL CA 2023", "C=US, O=Amazon, CN=Amazon RSA 2048 M02"]
 
 
@@ -382,14 +403,15 @@ def case_certificate(family: Family, ctx: Ctx) -> Case:
     not_after = (ctx.date.replace(tzinfo=None)).replace(hour=0, minute=0, second=0, microsecond=0)
     after = not_after + timedelta(days=rng.randrange(20, 380))
     if scenario == "self-signed":
-        subject = issuer = rng.choice([f"CN={hostname}", "CN=localhost", f"C=XX, O={ctx.org.title()} Ltd, CN={hostname}",
+        subject = issuer = rng.choice([f"CN={hostname}", "CN=localhost",
+                                       f"C=XX, O={ctx.org.title()} Ltd, CN={hostname}",
                                        "CN=Plesk, O=Plesk, C=CH", "CN=kubernetes-ingress-controller-fake-certificate"])
         san = subject.split("CN=")[-1]
     elif scenario == "expired":
         after = not_after - timedelta(days=rng.randrange(1, 400))
     elif scenario == "name-mismatch":
-        other = rng.choice([f"www.{ctx.org}.example.com", "default.example.net", f"*.hosting-{ctx.org}.example",
-                            "traefik.default"])
+        other = rng.choice([f"www.{ctx.org}-legacy.example.com", "default.example.net", f"*.hosting-{ctx.org}.example",
+                            "traefik.default", "localhost.localdomain"])
         subject, san = f"CN={other}", other
     elif scenario == "valid-wildcard":
         parent = hostname.split(".", 1)[1] if hostname.count(".") >= 2 else hostname
@@ -429,13 +451,13 @@ def case_xss(family: Family, ctx: Ctx) -> Case:
     scheme = _scheme(ctx)
     if scenario == "json-nosniff":
         page = page_of(family, ctx, "api_public", scheme)
-        page.url = f"{scheme}://{page.host}{family.api_public.split('?')[0]}?{param}=" + attack.replace(" ", "%20")
+        page.url = f"{scheme}://{page.host}{family.api_public.split('?')[0]}?{param}=" + quote(attack, safe="")
         page.set("Content-Type", rng.choice(["application/json", "application/json; charset=utf-8"]))
         page.set("X-Content-Type-Options", "nosniff")
         page.body = json.dumps({"query": attack, "results": [], "took_ms": rng.randrange(1, 90)})
         return Case("xss", family.name, scenario, "FP", page, seen="reflected", attack=attack, param=param)
     page = page_of(family, ctx, "search", scheme)
-    page.url = page.url.split("?")[0] + ("&" if "?" in path else "?") + f"{param}=" + attack.replace(" ", "%20")
+    page.url = page.url.split("?")[0] + ("&" if "?" in path else "?") + f"{param}=" + quote(attack, safe="")
     if scenario == "unencoded":
         shown = attack
         js_shown = attack
@@ -452,8 +474,56 @@ def case_xss(family: Family, ctx: Ctx) -> Case:
                 seen="reflected", attack=attack, param=param)
 
 
+def case_csrf_request(family: Family, ctx: Ctx) -> Case:
+    """The finding is the submission itself (POST with form data), as Wapiti and Burp report CSRF."""
+    rng = ctx.rng
+    scenario = rng.choice(["no-token", "no-token", "empty-token", "token", "token", "samesite", "search"])
+    scheme = _scheme(ctx)
+    kind = rng.choice(["login_post", "settings_post"])
+    page = page_of(family, ctx, "login_post", scheme)
+    first, last = ctx.user()
+    if kind == "settings_post":
+        page.url = f"{scheme}://{page.host}{family.settings}"
+        fields = [("email", f"{first}.{last}@{ctx.org}.example"), ("display_name", f"{first.title()}+{last.title()}")]
+        page.status = rng.choice([200, 302])
+        if page.status == 200:
+            page.set("Location", None)
+            page.set("Content-Type", "text/html; charset=utf-8")
+            page.body = f"<html><body><p class=\"flash\">Profile updated.</p></body></html>"
+    else:
+        fields = [(rng.choice(["username", "user", "login", "email"]), f"{first}.{last}"), ("password", ctx.token(12))]
+    if scenario == "search":
+        page.url = f"{scheme}://{page.host}{family.search[0]}"
+        fields = [(family.search[1] if family.search[1] in ("q", "query", "search", "s") else "q",
+                   rng.choice(["vpn", "invoice", "report"])), ("sort", rng.choice(["date", "relevance"]))]
+        page.status = 200
+        page.set("Location", None)
+        page.set("Content-Type", "text/html; charset=utf-8")
+        page.body = "<html><body><ul class=\"results\"></ul></body></html>"
+    token_name = family.token_field or "csrf_token"
+    if scenario == "token":
+        fields.insert(rng.randrange(0, len(fields) + 1), (token_name, ctx.token(rng.choice([32, 40, 64]))))
+    elif scenario == "empty-token":
+        fields.insert(0, (token_name, ""))
+    page.req_body = "&".join(f"{k}={quote(v, safe='+@')}" for k, v in fields)
+    page.req_headers = [h for h in page.req_headers if h[0].lower() != "content-type"]
+    page.req_headers.append(["Content-Type", "application/x-www-form-urlencoded"])
+    page.req_headers.append(["Referer", f"{scheme}://{page.host}{family.login}"])
+    if scenario == "samesite":
+        page.add("Set-Cookie", f"{family.session}={ctx.token(32)}; path=/; HttpOnly; "
+                               f"SameSite={rng.choice(['Lax', 'Strict'])}" + ("; Secure" if scheme == "https" else ""))
+    elif rng.random() < 0.5:
+        page.add("Set-Cookie", f"{family.session}={ctx.token(32)}; path=/; HttpOnly")
+    page.kind = kind
+    expect = "TP" if scenario in ("no-token", "empty-token") else "FP"
+    return Case("csrf", family.name, f"request-{scenario}", expect, page, {}, seen="request-samesite"
+                if scenario == "samesite" else "request")
+
+
 def case_csrf(family: Family, ctx: Ctx) -> Case:
     rng = ctx.rng
+    if rng.random() < 0.4:
+        return case_csrf_request(family, ctx)
     scenario = rng.choice(["no-token", "no-token", "empty-token", "token", "token", "samesite", "search-form"])
     scheme = _scheme(ctx)
     kind = rng.choice(["login", "settings"])
@@ -471,7 +541,8 @@ def case_csrf(family: Family, ctx: Ctx) -> Case:
         action = family.login if kind == "login" else family.settings
         if scenario == "samesite":
             page.add("Set-Cookie", f"{family.session}={ctx.token(32)}; path=/; HttpOnly; "
-                                   f"SameSite={rng.choice(['Lax', 'Strict'])}" + ("; Secure" if scheme == "https" else ""))
+                                   f"SameSite={rng.choice(['Lax', 'Strict'])}"
+                                   + ("; Secure" if scheme == "https" else ""))
         elif rng.random() < 0.5:
             page.add("Set-Cookie", f"{family.session}={ctx.token(32)}; path=/; HttpOnly"
                                    + rng.choice(["", "; SameSite=None; Secure"] if scheme == "https" else [""]))
@@ -498,11 +569,14 @@ def _real_file(family: Family, ctx: Ctx, path: str, kind: str) -> tuple[str, str
     if kind == "config":
         secret = ctx.token(32)
         body = rng.choice([
-            f"APP_ENV=production\nAPP_KEY=base64:{secret}=\nDB_HOST=10.0.3.12\nDB_DATABASE={ctx.org}\nDB_PASSWORD={ctx.token(16)}\n",
-            f"<?php\ndefine('DB_NAME', '{ctx.org}_wp');\ndefine('DB_USER', 'wp');\ndefine('DB_PASSWORD', '{ctx.token(16)}');\n",
+            f"APP_ENV=production\nAPP_KEY=base64:{secret}=\nDB_HOST=10.0.3.12\nDB_DATABASE={ctx.org}\n"
+            f"DB_PASSWORD={ctx.token(16)}\n",
+            f"<?php\ndefine('DB_NAME', '{ctx.org}_wp');\ndefine('DB_USER', 'wp');\n"
+            f"define('DB_PASSWORD', '{ctx.token(16)}');\n",
             f"[database]\nhost = db.internal\nuser = {ctx.org}\npassword = {ctx.token(14)}\n",
             f"spring.datasource.url=jdbc:postgresql://db:5432/{ctx.org}\nspring.datasource.password={ctx.token(14)}\n",
-            f"<?xml version=\"1.0\"?>\n<configuration>\n  <connectionStrings>\n    <add name=\"Default\" connectionString=\"Server=sql01;Password={ctx.token(12)}\"/>\n",
+            f"<?xml version=\"1.0\"?>\n<configuration>\n  <connectionStrings>\n    <add name=\"Default\" "
+            f"connectionString=\"Server=sql01;Password={ctx.token(12)}\"/>\n",
         ])
         return rng.choice(["text/plain", "application/octet-stream", "text/plain; charset=utf-8", ""]), body, ""
     body = rng.choice([
@@ -514,6 +588,11 @@ def _real_file(family: Family, ctx: Ctx, path: str, kind: str) -> tuple[str, str
     if body.startswith("{"):
         body = f"<?php\n$config = json_decode('{body.strip()}');\n"
     return rng.choice(["text/plain", "application/octet-stream", "application/x-trash", "text/x-php", ""]), body, ""
+
+
+SOFT_404 = ["\n<h1>Page not found</h1><p>Sorry, we couldn't find that page.</p>\n",
+            "\n<h1>Oops! 404</h1><p>The requested URL was not found on this server.</p>\n",
+            "\n<div class=\"error\">Nothing here. <a href=\"/\">Go home</a></div>\n"]
 
 
 def case_exposed_file(family: Family, ctx: Ctx) -> Case:
@@ -535,13 +614,12 @@ def case_exposed_file(family: Family, ctx: Ctx) -> Case:
         return Case("exposed_file", family.name, f"real-{kind}", "TP", page, seen="found")
     if scenario == "soft-404":
         page.body = page.body.replace(page.body.split("<body>")[1].split("</body>")[0],
-                                      rng.choice(["\n<h1>Page not found</h1><p>Sorry, we couldn't find that page.</p>\n",
-                                                  "\n<h1>Oops! 404</h1><p>The requested URL was not found on this server.</p>\n",
-                                                  "\n<div class=\"error\">Nothing here. <a href=\"/\">Go home</a></div>\n"]))
+                                      rng.choice(SOFT_404))
     elif scenario == "listing":
         folder = path.rsplit("/", 1)[0] + "/"
         page.body = (f"<html>\r\n<head><title>Index of {folder}</title></head>\r\n<body>\r\n<h1>Index of {folder}</h1>"
-                     f"<hr><pre><a href=\"../\">../</a>\r\n<a href=\"assets/\">assets/</a>   {ctx.http_date(-40)[5:16]}   -\r\n"
+                     f"<hr><pre><a href=\"../\">../</a>\r\n"
+                     f"<a href=\"assets/\">assets/</a>   {ctx.http_date(-40)[5:16]}   -\r\n"
                      f"</pre><hr></body>\r\n</html>\r\n")
     page.set("Content-Type", rng.choice(["text/html", "text/html; charset=utf-8", "text/html; charset=UTF-8"]))
     return Case("exposed_file", family.name, scenario, "FP", page, seen="found")
@@ -560,6 +638,11 @@ def case_server_error(family: Family, ctx: Ctx) -> Case:
 
 def case_methods(family: Family, ctx: Ctx) -> Case:
     rng = ctx.rng
+    if rng.random() < 0.15:  # a heuristic report on a plain GET (Wapiti's "Possible interesting methods")
+        page = page_of(family, ctx, rng.choice(["home", "login", "search"]), _scheme(ctx))
+        listed = ""  # Wapiti lists methods whose answer differs from GET's; none here
+        return Case("http_methods", family.name, "heuristic", "FP", page, seen="heuristic",
+                    evidence=f"Possible interesting methods (using heuristics) on {page.url}: {listed}")
     verb = rng.choice(["TRACE", "PUT", "DELETE"])
     works = rng.random() < 0.5
     scheme = _scheme(ctx)
@@ -581,7 +664,8 @@ def case_methods(family: Family, ctx: Ctx) -> Case:
             page.body = f"TRACE / HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in page.req_headers)
         elif verb == "PUT":
             page.status = rng.choice([201, 204, 200])
-            page.body = "" if page.status == 204 else f"<html><body><h1>Created</h1><p>Resource {target} has been created.</p></body></html>"
+            page.body = "" if page.status == 204 else \
+                f"<html><body><h1>Created</h1><p>Resource {target} has been created.</p></body></html>"
             page.set("Content-Type", "text/html" if page.body else None)
             if page.status == 201:
                 page.set("Location", target)
@@ -593,8 +677,8 @@ def case_methods(family: Family, ctx: Ctx) -> Case:
         page.status = rng.choice([405, 405, 403, 301, 302])
         if page.status == 405:
             page.set("Allow", rng.choice(["GET, HEAD, OPTIONS", "GET, HEAD, POST"]))
-            page.body = ("<html>\r\n<head><title>405 Not Allowed</title></head>\r\n<body>\r\n<center><h1>405 Not Allowed"
-                         "</h1></center>\r\n</body>\r\n</html>\r\n")
+            page.body = ("<html>\r\n<head><title>405 Not Allowed</title></head>\r\n<body>\r\n<center><h1>"
+                         "405 Not Allowed</h1></center>\r\n</body>\r\n</html>\r\n")
             page.set("Content-Type", "text/html")
         elif page.status == 403:
             page.body = "<html><body><h1>403 Forbidden</h1></body></html>"

@@ -63,7 +63,8 @@ def http(n, seed, output, llm_url, llm_model, llm_timeout):
                f"{stats.duplicates} duplicates dropped, {took:.1f}s -> {out}", err=True)
     if llm_url:
         click.echo(f"datagen http: llm rewrites kept {stats.rewrites['kept']}, dropped {stats.rewrites['dropped']} "
-                   f"(label changed or unusable), analyses rewritten {stats.rewrites['analyses']}", err=True)
+                   f"(label changed or unusable), {stats.rewrites['no page']} without a page, analyses rewritten "
+                   f"{stats.rewrites['analyses']}", err=True)
     click.echo(f"{'smell':<28} {'TP':>5} {'FP':>5} {'train':>6} {'val':>5}", err=True)
     for smell, tp, fp, tr, va in balance(rows):
         click.echo(f"{smell:<28} {tp:>5} {fp:>5} {tr:>6} {va:>5}", err=True)

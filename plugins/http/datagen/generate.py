@@ -19,7 +19,7 @@ from .scanners import findings_for
 from .sites import FAMILIES
 
 NAME = "iacfilter-datagen-http"
-VERSION = "1.0"
+VERSION = "2.0"
 VAL_SHARE = 0.25
 SCANNERS_PER_CASE = 2   # at most this many scanners' findings are kept for one exchange
 

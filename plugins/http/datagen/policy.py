@@ -1,8 +1,10 @@
 """POLICY.md as code: one small function per rule, judging the evidence in the exchange.
 
 ``judge(smell, finding, subject)`` reads only the exchange (URL scheme, status, content type, headers,
-cookies, body, the scanner's payload and certificate evidence) and the *subject* of the finding (which header,
-cookie flag or form it is about) -- never the scanner's wording, stated reason or severity. It returns a
+cookies, body, the submitted request, the scanner's payload) and the *subject* of the finding (which header,
+cookie flag or form it is about) -- never the scanner's wording, stated reason or severity. Where a report
+keeps no response (Wapiti's cookie and certificate findings), what the scanner observed stands in for it: the
+cookie it names, its one-line observation about the certificate. It returns a
 ``Verdict`` (label, the rule that decided it, a reason key and the evidence the analysis cites), or None where
 POLICY.md does not decide the case (the generator never emits those).
 """
@@ -13,27 +15,25 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from ..exchange import header
 
 HSTS_MIN_AGE = 15552000
 HTML_TYPES = ("text/html", "application/xhtml+xml", "image/svg+xml")
-OPTIONAL_HEADERS = ("X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "Permissions-Policy",
-                    "Cross-Origin-Resource-Policy", "Cross-Origin-Embedder-Policy", "Cross-Origin-Opener-Policy",
-                    "Access-Control-Allow-Methods")
 CSRF_COOKIES = {"_xsrf", "csrftoken", "xsrf-token", "_csrf", "csrf_token", "csrf", "x-csrf-token"}
 SESSION_NAMES = {"phpsessid", "jsessionid", "asp.net_sessionid", "sessionid", "connect.sid", "dokuwiki",
                  "laravel_session", "ci_session", "grafana_session", "sid", "pmaauth-1", "i_like_gitea",
                  "phpmyadmin"}
-SESSION_PARTS = re.compile(r"(^|[_.\-])(session|sess|sid|auth|token|jwt|logged_in|remember)([_.\-]|$)|session|"
+SESSION_PARTS = re.compile(r"(^|[_.\-])(session|sess|sessid|sid|auth|token|jwt|logged_in|remember)([_.\-]|$)|session|"
                            r"^S?SESS[0-9a-f]+$", re.I)
-TOKEN_FIELD = re.compile(r"csrf|xsrf|token|nonce|sectok|form_key|authenticity|requestverification", re.I)
+TOKEN_FIELD = re.compile(r"csrf|xsrf|token|nonce|sectok|form_key|authenticity|requestverification|crumb", re.I)
 NON_STATE_FIELDS = {"q", "query", "search", "s", "sort", "order", "filter", "page", "lang", "category", "do",
                     "id", "tag", "per_page", "dir"}
-SENSITIVE_PATH = re.compile(r"[/=:](login|userlogin|userrights|manager|manage|privileges|actuator/env|signin|sign-in|logon|account|accounts|profile|admin|administrator|"
+SENSITIVE_PATH = re.compile(r"[/=:](login|userlogin|userrights|manager|manage|privileges|actuator/env|signin|"
+                            r"sign-in|logon|account|accounts|profile|admin|administrator|"
                             r"wp-admin|wp-login\.php|server-status|settings|users?|me|session|oauth|auth|"
-                            r"checkout|api-keys|tokens?|preferences|password)(/|\.|\?|$)", re.I)
+                            r"checkout|api-keys|tokens?|preferences|password)(/|\.|\?|&|$)", re.I)
 SENSITIVE_JSON = re.compile(r'"(email|e-mail|phone|ssn|address|password|password_hash|access_token|'
                             r'refresh_token|api_key|apikey|secret|token|iban|birthdate|dob)"\s*:', re.I)
 VERSION = re.compile(r"/v?\d|\bv?\d+\.\d+|\s\d+\b")
@@ -187,12 +187,27 @@ def sensitive(f: dict) -> str:
             return f"it sets the session cookie {name}"
     if SENSITIVE_PATH.search(path):
         return f"{path} is a login, account or admin resource"
+    if re.search(r"(^|&)(pass|password|passwd|pwd)=", (f.get("request") or {}).get("body") or "", re.I):
+        return "the request submits a password (a login)"
     text = body(f)
     if re.search(r"<input[^>]+type=[\"']?password", text, re.I):
         return "the page carries a password field"
     if "json" in content_type(f) and SENSITIVE_JSON.search(text):
         return "the JSON carries personal data or tokens"
     return ""
+
+
+def not_html_because(f: dict) -> str:
+    """Why a response is not HTML, in words."""
+    code = status(f) or 0
+    if code == 304:
+        return "a 304 Not Modified response without a body"
+    if 300 <= code < 400:
+        return f"a {code} redirect"
+    if body_empty(f):
+        return f"a {code} response with an empty body"
+    ctype = content_type(f)
+    return f"a {ctype} response" if ctype else "a response without Content-Type that is not an HTML document"
 
 
 def _v(label: str, rule: str, reason: str, **facts) -> Verdict:
@@ -216,8 +231,7 @@ def rule_hsts(f: dict, subject: dict) -> Verdict:
 
 def rule_csp(f: dict, subject: dict) -> Verdict:
     if not is_html(f):
-        return _v("FP", "csp", "not-html", ctype=content_type(f) or "none", status=status(f),
-                  empty=body_empty(f))
+        return _v("FP", "csp", "not-html", what=not_html_because(f), status=status(f))
     value = csp_header(f)
     weakness = csp_weakness(value)
     if weakness:
@@ -231,8 +245,7 @@ def rule_optional_header(f: dict, subject: dict) -> Verdict:
     if present is not None:
         return rule_header_value(f, subject)
     if not is_html(f):
-        return _v("FP", "optional-headers", "not-html", header=name, ctype=content_type(f) or "none",
-                  status=status(f))
+        return _v("FP", "optional-headers", "not-html", header=name, what=not_html_because(f), status=status(f))
     csp = csp_header(f)
     if name.lower() == "x-frame-options":
         if csp is not None and "frame-ancestors" in csp_directives(csp):
@@ -299,6 +312,8 @@ def rule_cookies(f: dict, subject: dict) -> Verdict | None:
     name, flag = subject["cookie"], subject["flag"]
     found = [c for c in cookies_set(f) if c[0] == name]
     if not found:
+        if f.get("response") is None and name in (f.get("evidence") or "") + (f.get("param") or ""):
+            return _cookie_claim(f, name, flag)
         return None
     _, _, attrs = found[0]
     raw = next(v for k, v in resp_headers(f) if k.lower() == "set-cookie" and v.split("=", 1)[0].strip() == name)
@@ -320,18 +335,34 @@ def rule_cookies(f: dict, subject: dict) -> Verdict | None:
     return _v("TP", "cookies", f"{key}-missing", https=serves_https(f), **facts)
 
 
+def _cookie_claim(f: dict, name: str, flag: str) -> Verdict:
+    """A report that names the cookie and the missing flag but carries no response (Wapiti): the claim stands
+    unless the name or the transport decides otherwise."""
+    facts = dict(cookie=name, flag=flag, set_cookie=f"not in the report; the scanner names {name}")
+    if not is_session_cookie(name):
+        return _v("FP", "cookies", "not-session", **facts)
+    key = flag.lower()
+    if key == "secure" and not serves_https(f):
+        return _v("FP", "cookies", "http-only-host", **facts)
+    return _v("TP", "cookies", "claim-session", https=serves_https(f), **facts)
+
+
 def rule_plain_http(f: dict, subject: dict) -> Verdict | None:
     if scheme(f) != "http":
         return None
     code = status(f) or 0
     loc = header(resp_headers(f), "Location") or ""
+    cookies = [c[0] for c in cookies_set(f)]
     if 300 <= code < 400:
         if loc.lower().startswith("https://"):
             return _v("FP", "plain-http", "redirects", status=code, location=loc)
+        if cookies:
+            return _v("TP", "plain-http", "sets-cookies", status=code, cookies=cookies)
         return None
-    cookies = [c[0] for c in cookies_set(f)]
-    if is_html(f) or cookies:
-        return _v("TP", "plain-http", "serves", status=code, ctype=content_type(f), cookies=cookies)
+    if cookies:
+        return _v("TP", "plain-http", "sets-cookies", status=code, cookies=cookies)
+    if is_html(f):
+        return _v("TP", "plain-http", "serves", status=code, ctype=content_type(f))
     return None
 
 
@@ -352,7 +383,7 @@ def rule_certificate(f: dict, subject: dict) -> Verdict | None:
         return None
     cert = _cert_fields(f.get("evidence") or "")
     if not {"subject", "issuer", "notafter"} <= set(cert):
-        return None
+        return _certificate_observation(f)
     hostname = host(f)
     names = [n.strip() for n in (cert.get("san") or cert["subject"].removeprefix("CN=")).split(",")]
     date = header(resp_headers(f), "Date")
@@ -368,8 +399,36 @@ def rule_certificate(f: dict, subject: dict) -> Verdict | None:
     return _v("FP", "certificate", "valid", **facts)
 
 
+def reflected_input(f: dict) -> str:
+    """The scanner's payload: its ``attack``, else the value of the finding's parameter in the request."""
+    if f.get("attack"):
+        return f["attack"]
+    line = (f.get("request") or {}).get("line") or ""
+    target = line.split(" ")[1] if line.count(" ") >= 2 else f.get("url") or ""
+    values = parse_qs(urlsplit(target).query, keep_blank_values=True).get(f.get("param") or "", [])
+    return values[0] if values else ""
+
+
+CERT_INVALID = [(re.compile(r"self-signed certificate detected", re.I), "self-signed"),
+                (re.compile(r"certificate has expired", re.I), "expired"),
+                (re.compile(r"hostname doesn't match", re.I), "name-mismatch")]
+CERT_VALID = re.compile(r"extended validation|ocsp must-staple|certificate expires in", re.I)
+
+
+def _certificate_observation(f: dict) -> Verdict | None:
+    """A scanner's one-line observation about the certificate (Wapiti's ssl module)."""
+    evidence = f.get("evidence") or ""
+    facts = dict(observation=evidence, host=host(f))
+    for pattern, reason in CERT_INVALID:
+        if pattern.search(evidence):
+            return _v("TP", "certificate", f"observed-{reason}", **facts)
+    if CERT_VALID.search(evidence):
+        return _v("FP", "certificate", "observed-valid", **facts)
+    return None
+
+
 def rule_xss(f: dict, subject: dict) -> Verdict | None:
-    attack = f.get("attack") or ""
+    attack = reflected_input(f)
     if not attack:
         return None
     nosniff = (header(resp_headers(f), "X-Content-Type-Options") or "").lower() == "nosniff"
@@ -402,6 +461,8 @@ def forms(html: str) -> list[dict]:
 
 
 def rule_csrf(f: dict, subject: dict) -> Verdict | None:
+    if method(f) in ("POST", "PUT", "DELETE", "PATCH"):
+        return _csrf_endpoint(f)
     found = forms(body(f))
     action = subject.get("form_action")
     chosen = [x for x in found if action is None or x["action"] == action]
@@ -423,17 +484,39 @@ def rule_csrf(f: dict, subject: dict) -> Verdict | None:
               token=tokens[0]["name"] if tokens else None)
 
 
+def _csrf_endpoint(f: dict) -> Verdict | None:
+    """The finding is the state-changing request itself (Wapiti, Burp): judge what it submits."""
+    request = f.get("request") or {}
+    ctype = (header(request.get("headers"), "Content-Type") or "").lower()
+    if "x-www-form-urlencoded" not in ctype:
+        return None
+    fields = parse_qs(request.get("body") or "", keep_blank_values=True)
+    path = urlsplit(f.get("url") or "").path
+    names = {k.lower() for k in fields}
+    if names <= NON_STATE_FIELDS:
+        return _v("FP", "csrf", "request-no-state-change", action=path, method=method(f), fields=sorted(names))
+    tokens = [k for k in fields if TOKEN_FIELD.search(k)]
+    if any(fields[k][0] for k in tokens):
+        return _v("FP", "csrf", "request-token", action=path, token=tokens[0], method=method(f))
+    for name, _, attrs in cookies_set(f):
+        if is_session_cookie(name) and attrs.get("samesite", "").lower() in ("lax", "strict"):
+            return _v("FP", "csrf", "request-samesite", action=path, cookie=name, samesite=attrs["samesite"],
+                      method=method(f))
+    return _v("TP", "csrf", "request-empty-token" if tokens else "request-no-token", action=path,
+              token=tokens[0] if tokens else None, method=method(f), fields=sorted(names))
+
+
 def rule_exposed_file(f: dict, subject: dict) -> Verdict | None:
     if status(f) != 200:
         return None
     text = body(f)
     ctype = content_type(f)
     path = urlsplit(f.get("url") or "").path
-    if ctype in BINARY_TYPES:
-        return _v("TP", "backup-file", "binary", ctype=ctype, path=path)
     m = SOURCE_LIKE.search(text)
     if m:
         return _v("TP", "backup-file", "source", ctype=ctype or "none", path=path, marker=m.group(0).strip())
+    if ctype in BINARY_TYPES:
+        return _v("TP", "backup-file", "binary", ctype=ctype, path=path)
     if is_html(f) or not text.strip():
         return _v("FP", "backup-file", "normal-page", ctype=ctype or "none", path=path,
                   title=(re.search(r"<title>(.*?)</title>", text, re.I | re.S) or [None, ""])[1].strip())
@@ -453,6 +536,8 @@ def rule_server_error(f: dict, subject: dict) -> Verdict | None:
 def rule_methods(f: dict, subject: dict) -> Verdict | None:
     verb = method(f)
     code = status(f) or 0
+    if verb in ("GET", "HEAD", "OPTIONS"):
+        return _v("FP", "methods", "not-exercised", method=verb, status=code or "none")
     if verb not in ("TRACE", "PUT", "DELETE", "TRACK"):
         return None
     if 200 <= code < 300:

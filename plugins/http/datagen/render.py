@@ -46,6 +46,8 @@ def base_page(family: Family, ctx: Ctx, scheme: str, path: str, *, method: str =
               accept: str = "text/html,application/xhtml+xml,*/*;q=0.8") -> Page:
     rng = ctx.rng
     page = Page(url=f"{scheme}://{ctx.host}{path}", method=method, req_headers=request_headers(ctx, accept))
+    if rng.random() < 0.3:  # an authenticated scan sends the session it got at login
+        page.req_headers.append(["Cookie", f"{family.session}={ctx.token(32)}"])
     server = rng.choice(family.servers)
     if server:
         page.add("Server", server)
@@ -100,6 +102,24 @@ def render(family: Family, kind: str, ctx: Ctx, scheme: str, *, token: str | Non
         if cookie:
             page.add("Set-Cookie", f"{family.session}={ctx.token(26)}; path=/")
         return page
+    if kind == "login_post":
+        page = base_page(family, ctx, scheme, family.login, method="POST")
+        first, last = ctx.user()
+        page.req_headers.append(["Content-Type", "application/x-www-form-urlencoded"])
+        page.req_body = f"username={first}.{last}&password=********"
+        page.status = rng.choice([302, 302, 303])
+        page.set("Location", rng.choice(["/", "/dashboard", family.admin, f"{scheme}://{ctx.host}/home"]))
+        page.body = ""
+        if cookie:
+            page.add("Set-Cookie", f"{family.session}={ctx.token(32)}; path=/")
+        return page
+    if kind == "not_found":
+        page = base_page(family, ctx, scheme, rng.choice(["/favicon.png", "/old-page", "/robots.txt.bak",
+                                                          f"/docs/{ctx.hexid(6)}", "/wp-content/x"]))
+        page.status = 404
+        return _html(page, "404 Not Found", rng.choice([
+            "<h1>Not Found</h1><p>The requested URL was not found on this server.</p>",
+            f"<main><h1>Page not found</h1><p>Try the <a href=\"/\">{family.title}</a> home page.</p></main>"]))
     if kind == "admin":
         page = base_page(family, ctx, scheme, family.admin)
         rows = "".join(f"<tr><td>{u['username']}</td><td>{u['email']}</td><td>{u['role']}</td></tr>"
@@ -112,10 +132,13 @@ def render(family: Family, kind: str, ctx: Ctx, scheme: str, *, token: str | Non
                  if tok is not None else "")
         first, last = ctx.user()
         form = rng.choice([
-            f"<form method=\"post\" action=\"{family.settings}\">{field}<input name=\"email\" value=\"{first}@{ctx.org}.example\">"
+            f"<form method=\"post\" action=\"{family.settings}\">{field}"
+            f"<input name=\"email\" value=\"{first}@{ctx.org}.example\">"
             f"<input type=\"password\" name=\"new_password\"><button>Save</button></form>",
-            f"<form action=\"{family.settings}\" method=\"POST\">{field}<input name=\"display_name\" value=\"{first.title()} {last.title()}\">"
-            f"<select name=\"timezone\"><option>UTC</option></select><input type=\"submit\" value=\"Update profile\"></form>",
+            f"<form action=\"{family.settings}\" method=\"POST\">{field}"
+            f"<input name=\"display_name\" value=\"{first.title()} {last.title()}\">"
+            f"<select name=\"timezone\"><option>UTC</option></select>"
+            f"<input type=\"submit\" value=\"Update profile\"></form>",
             f"<form method=\"post\" action=\"{family.settings}\">{field}<input name=\"api_key_name\">"
             f"<button type=\"submit\" name=\"create\">Create key</button></form>",
         ])
@@ -176,7 +199,8 @@ def _css(ctx, ctype):
 
 
 def _js(ctx, ctype):
-    return (f"!function(){{\"use strict\";var e=document.querySelector(\"[data-app]\");e&&(e.dataset.v=\"{ctx.hexid(7)}\")"
+    return (f"!function(){{\"use strict\";var e=document.querySelector(\"[data-app]\");"
+            f"e&&(e.dataset.v=\"{ctx.hexid(7)}\")"
             f";window.addEventListener(\"load\",function(){{console.debug(\"ready\")}})}}();"), ""
 
 
@@ -211,8 +235,9 @@ def noise(page: Page, ctx: Ctx) -> Page:
     if rng.random() < 0.15:
         page.set("X-XSS-Protection", rng.choice(["0", "1; mode=block"]))
     if page.scheme == "https" and rng.random() < 0.35:
-        page.set("Strict-Transport-Security", rng.choice(["max-age=31536000", "max-age=63072000; includeSubDomains",
-                                                          "max-age=300", "max-age=15768000; includeSubDomains; preload"]))
+        page.set("Strict-Transport-Security", rng.choice([
+            "max-age=31536000", "max-age=63072000; includeSubDomains", "max-age=300",
+            "max-age=15768000; includeSubDomains; preload"]))
     if rng.random() < 0.3:
         page.set("Content-Security-Policy", csp_value(ctx, rng.choice(SOUND_CSPS + sum(WEAK_CSPS.values(), []))))
     if rng.random() < 0.3:

@@ -1,9 +1,9 @@
 """Template families: the kinds of software real scanners meet, each able to render its typical pages.
 
 A ``Family`` holds what makes one kind of site look like itself (banners, cookie and token names, paths,
-default page, error pages, backup files); ``render(family, kind, ctx, ...)`` builds a ``Page`` of one kind
-(home, login, admin, settings, search, api_users, api_public, static assets, error pages, backup probes,
-redirects) for it. The family is the unit of the train/validation split.
+default page, error pages, backup files); ``render.render(family, kind, ctx, ...)`` builds a ``Page`` of one
+kind (home, login, admin, settings, search, JSON APIs, static assets, error pages) for it. The family is the
+unit of the train/validation split.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .pages import Ctx, Page, html_doc, request_headers
+from .pages import html_doc
 
 
 @dataclass(frozen=True)
@@ -73,13 +73,16 @@ def _tomcat_home(ctx):
             f" <a href=\"/manager/status\">Server Status</a></div>")
 
 
+TAGLINES = ["Welcome back.", "Latest updates below.", "Everything your team needs in one place."]
+
+
 def _app_home(product):
     def home(ctx):
         items = "".join(f"<li><a href=\"/item/{ctx.rng.randrange(100, 999)}\">{w}</a></li>" for w in
                         ctx.rng.sample(["Pricing", "Docs", "Blog", "Careers", "Support", "Changelog", "About",
                                         "Contact", "Status", "Community"], 4))
         return (f"<header><nav><a href=\"/\">{product}</a><ul>{items}</ul></nav></header>\n<main><h1>"
-                f"{ctx.org.title()} {product}</h1><p>{ctx.rng.choice(['Welcome back.', 'Latest updates below.', 'Everything your team needs in one place.'])}</p></main>")
+                f"{ctx.org.title()} {product}</h1><p>{ctx.rng.choice(TAGLINES)}</p></main>")
     return home
 
 
@@ -92,7 +95,8 @@ def _wiki_home(ctx):
 def _jupyter_home(ctx):
     return ("<div id=\"header\"><span id=\"ipython_notebook\"><a href=\"/tree\" title=\"dashboard\">Jupyter</a>"
             "</span></div><div id=\"site\"><div id=\"notebook_list\"><div class=\"list_item row\">"
-            f"<a href=\"/notebooks/{ctx.rng.choice(['analysis', 'etl', 'report'])}.ipynb\">notebook</a></div></div></div>")
+            f"<a href=\"/notebooks/{ctx.rng.choice(['analysis', 'etl', 'report'])}.ipynb\">notebook</a>"
+            "</div></div></div>")
 
 
 def _grafana_home(ctx):
@@ -175,7 +179,8 @@ def _generic_error(kind):
         rng = ctx.rng
         choices = {
             "nginx": ("text/html", "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>"
-                                   "502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"),
+                                   "502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n"
+                                   "</html>\r\n"),
             "apache": ("text/html; charset=iso-8859-1", "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html>"
                        "<head>\n<title>500 Internal Server Error</title>\n</head><body>\n<h1>Internal Server Error</h1>"
                        "\n<p>The server encountered an internal error or\nmisconfiguration and was unable to complete"
@@ -202,8 +207,9 @@ FAMILIES: list[Family] = [
            "nginx/1.22.1"], "Welcome to nginx!", "sessionid", home=_nginx_home, trace=_trace_php,
            error=_generic_error("nginx"), backups=(("/index.php.bak", "source"), ("/backup.zip", "archive"),
                                                   ("/.env", "config"))),
-    Family("apache-default-page", ["", "www", "intranet"], ["Apache/2.4.57 (Debian)", "Apache", "Apache/2.4.41 (Ubuntu)",
-           "Apache/2"], "Apache2 Default Page", "PHPSESSID", powered=["PHP/8.2.12", "PHP/7.4.33"],
+    Family("apache-default-page", ["", "www", "intranet"],
+           ["Apache/2.4.57 (Debian)", "Apache", "Apache/2.4.41 (Ubuntu)", "Apache/2"], "Apache2 Default Page",
+           "PHPSESSID", powered=["PHP/8.2.12", "PHP/7.4.33"],
            home=_apache_home, trace=_trace_php, error=_generic_error("apache"),
            backups=(("/www.tar.gz", "archive"), ("/config.php~", "source"), ("/db.sql", "dump"))),
     Family("iis-default-page", ["", "www", "portal"], ["Microsoft-IIS/10.0", "Microsoft-IIS/8.5", "Microsoft-IIS"],
@@ -226,8 +232,9 @@ FAMILIES: list[Family] = [
            settings="/wp-admin/options-general.php", search=("/", "s"), api_users="/wp-json/wp/v2/users",
            api_public="/wp-json/wp/v2/posts", static="/wp-content/themes/twentytwentyfour",
            backups=(("/wp-config.php.bak", "config"), ("/wp-config.php~", "config"), ("/wordpress.zip", "archive"))),
-    Family("drupal-cms", ["", "www", "cms"], ["Apache/2.4.57 (Debian)", "nginx"], "Drupal", "SESS" + "3f1a9c",
-           token_field="form_token", powered=["PHP/8.1.27"], banners=[("X-Generator", "Drupal 10 (https://www.drupal.org)")],
+    Family("drupal-cms", ["", "www", "cms"], ["Apache/2.4.57 (Debian)", "nginx"], "Drupal",
+           "SESS5f3c0a9e2b7d41c6a8e0f9b3d2c1a7e4", token_field="form_token", powered=["PHP/8.1.27"],
+           banners=[("X-Generator", "Drupal 10 (https://www.drupal.org)")],
            home=_app_home("Portal"), trace=_trace_php, error=_generic_error("app"), login="/user/login",
            admin="/admin/content", settings="/user/1/edit", search=("/search/node", "keys"),
            api_users="/jsonapi/user/user", api_public="/jsonapi/node/article",
@@ -256,7 +263,8 @@ FAMILIES: list[Family] = [
     Family("laravel-app", ["", "app", "crm"], ["nginx/1.25.3", "nginx", "Apache"], "CRM", "laravel_session",
            token_field="_token", csrf_cookie="XSRF-TOKEN", powered=["PHP/8.3.2", "PHP"], home=_app_home("CRM"),
            trace=_trace_laravel, error=_generic_error("app"), login="/login", admin="/admin/dashboard",
-           settings="/user/profile", backups=(("/.env", "config"), ("/.env.bak", "config"), ("/storage.zip", "archive"))),
+           settings="/user/profile",
+           backups=(("/.env", "config"), ("/.env.bak", "config"), ("/storage.zip", "archive"))),
     Family("express-api", ["api", "", "backend"], ["", "nginx"], "API", "connect.sid", token_field="_csrf",
            csrf_cookie="_csrf", powered=["Express"], home=_app_home("API"), trace=_trace_node,
            error=_generic_error("json"), login="/login", admin="/admin", settings="/account",
@@ -301,7 +309,8 @@ FAMILIES: list[Family] = [
            backups=(("/kibana.yml.bak", "config"),)),
     Family("phpmyadmin", ["db", "pma", "mysql"], ["Apache/2.4.57 (Debian)", "nginx", "Apache"], "phpMyAdmin",
            "phpMyAdmin", token_field="token", powered=["PHP/8.2.12"], home=_app_home("phpMyAdmin"),
-           trace=_trace_php, error=_generic_error("apache"), login="/index.php?route=/", admin="/index.php?route=/server/privileges",
+           trace=_trace_php, error=_generic_error("apache"), login="/index.php?route=/",
+           admin="/index.php?route=/server/privileges",
            settings="/index.php?route=/preferences/manage", search=("/index.php", "route"),
            backups=(("/config.inc.php.bak", "source"), ("/dump.sql", "dump"))),
     Family("gitea-forge", ["git", "code", "gitea"], ["", "nginx"], "Gitea: Git with a cup of tea", "i_like_gitea",
@@ -318,5 +327,37 @@ FAMILIES: list[Family] = [
            "access_token", home=_app_home("API"), trace=_trace_python, error=_generic_error("json"),
            login="/auth/login", admin="/admin", settings="/users/me/settings", api_users="/users/",
            api_public="/openapi.json", backups=(("/main.py.bak", "source"), ("/.env.old", "config"))),
+]
+FAMILIES += [
+    Family("jenkins-ci", ["ci", "jenkins", "build"], ["Jetty(10.0.20)", "Jetty(9.4.53.v20231009)", "nginx", ""],
+           "Dashboard [Jenkins]", "JSESSIONID.8c1f2a3b", token_field="Jenkins-Crumb",
+           banners=[("X-Jenkins", "2.440.1"), ("X-Hudson", "1.395")], home=_app_home("Jenkins"),
+           trace=_trace_java, error=_generic_error("app"), login="/login", admin="/manage/",
+           settings="/user/admin/configure", search=("/search/", "q"), api_users="/asynchPeople/api/json",
+           api_public="/api/json?tree=mode", static="/static/8c1f2a3b",
+           backups=(("/config.xml.bak", "config"), ("/jenkins.war", "archive"))),
+    Family("keycloak-sso", ["sso", "auth", "id"], ["", "nginx"], "Sign in to your account", "AUTH_SESSION_ID",
+           home=_app_home("Keycloak"), trace=_trace_java, error=_generic_error("app"),
+           login="/realms/master/protocol/openid-connect/auth", admin="/admin/master/console/",
+           settings="/realms/master/account/", api_users="/admin/realms/master/users",
+           api_public="/realms/master/.well-known/openid-configuration", static="/resources/x1y2z",
+           backups=(("/standalone.xml.bak", "config"),)),
+    Family("nextcloud-files", ["cloud", "files", "nc"], ["Apache/2.4.57 (Debian)", "nginx"], "Nextcloud",
+           "oc_sessionPassphrase", token_field="requesttoken", powered=["PHP/8.2.12"], home=_app_home("Files"),
+           trace=_trace_php, error=_generic_error("apache"), login="/login", admin="/settings/admin",
+           settings="/settings/user/security", search=("/search", "term"), api_users="/ocs/v1.php/cloud/users",
+           api_public="/status.php", static="/core/css",
+           backups=(("/config/config.php.bak", "source"), ("/nextcloud.tar.bz2", "archive"))),
+    Family("roundcube-webmail", ["mail", "webmail"], ["Apache/2.4.57 (Debian)", "nginx", "Apache"],
+           "Roundcube Webmail :: Welcome", "roundcube_sessid", token_field="_token", powered=["PHP/8.1.27"],
+           home=_app_home("Webmail"), trace=_trace_php, error=_generic_error("apache"), login="/?_task=login",
+           admin="/?_task=settings&_action=preferences", settings="/?_task=settings&_action=save-pref",
+           search=("/", "_q"), api_public="/?_task=utils&_action=html2text",
+           backups=(("/config/config.inc.php.bak", "source"), ("/roundcube.sql", "dump"))),
+    Family("odoo-erp", ["erp", "odoo", "crm"], ["Werkzeug/2.0.2 Python/3.10.12", "nginx"], "Odoo", "session_id",
+           token_field="csrf_token", home=_app_home("Odoo"), trace=_trace_python, error=_generic_error("app"),
+           login="/web/login", admin="/web/database/manager", settings="/my/account",
+           search=("/shop", "search"), api_users="/api/res.users", api_public="/web/webclient/version_info",
+           static="/web/assets", backups=(("/odoo.conf.bak", "config"), ("/dump.zip", "archive"))),
 ]
 BY_NAME = {f.name: f for f in FAMILIES}
