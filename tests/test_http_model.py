@@ -146,13 +146,13 @@ def test_what_the_policy_cannot_decide_from_the_exchange_is_kept_unscored():
                                  param="PHPSESSID"), smell="cookie_flags")
     no_response = finding(exchange("https://a.example/", check="Cookie No HttpOnly Flag"), smell="cookie_flags")
     no_response.details["response"] = None
-    safe_method = finding(exchange("https://a.example/", method="GET", headers=page, body="<html>x</html>",
-                                   check="HTTP Methods"), smell="http_methods")
-    scores = model.scorer.score([http.snippet(f, None) for f in (no_cookie, no_response, safe_method)])
+    odd_method = finding(exchange("https://a.example/", method="POST", headers=page, body="<html>x</html>",
+                                  check="HTTP Methods"), smell="http_methods")
+    scores = model.scorer.score([http.snippet(f, None) for f in (no_cookie, no_response, odd_method)])
     assert all(s.p != s.p for s in scores)  # NaN: decide() keeps them, verdict unscored, with the note
     assert [s.note for s in scores] == ["not judged: the response sets no cookie",
-                                        "not judged: the report carries no response to judge the finding on",
-                                        "not judged: the request used GET method, not the one the finding is about"]
+                                        "not judged: the report names no cookie and carries no response",
+                                        "not judged: the request used POST method, not one the finding is about"]
 
 
 def test_xss_payload_from_the_parameter_when_the_report_names_no_attack():

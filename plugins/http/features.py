@@ -45,6 +45,8 @@ CSRF_COOKIE = re.compile(r"csrf|xsrf", re.I)
 PREFERENCE_COOKIE = re.compile(r"lang|locale|theme|pref|consent|^_ga|^_gid|^_gat|analytics|utm|^tz$|timezone|"
                                r"currency|cookie_?notice|dismiss|banner|^_hj|mode", re.I)
 COOKIE_FLAGS = ("httponly", "secure", "samesite")
+BANNERS = ("server", "x-powered-by", "x-aspnet-version", "x-aspnetmvc-version", "x-generator", "x-runtime", "via",
+           "x-version", "x-jenkins", "x-magento-version")
 # Headers a finding may be about: the one named in its check, parameter or evidence is its subject.
 SUBJECT_HEADERS = ("strict-transport-security", "content-security-policy", "x-frame-options", "x-content-type-options",
                    "referrer-policy", "permissions-policy", "feature-policy", "cross-origin-resource-policy",
@@ -54,8 +56,8 @@ SUBJECT_HEADERS = ("strict-transport-security", "content-security-policy", "x-fr
 STACK_TRACE = re.compile(r"Traceback \(most recent call last\)|\bat [\w$.]+\([\w$]+\.java:\d+\)|Exception in thread|"
                          r"stack ?trace|File \"[^\"]+\", line \d+|\.php on line \d+|Fatal error:|Whoops|"
                          r"System\.\w+Exception|NullReferenceException|Werkzeug Debugger|DEBUG = True|"
-                         r"<b>Warning</b>:|\bat \w+ \([^)]*:\d+:\d+\)", re.I)
-FILE_PATH = re.compile(r"(?:/var/www|/home/\w|/usr/(?:local|lib|share)|/opt/\w|/srv/\w|/etc/\w|[A-Z]:\\\\?\w)")
+                         r"<b>Warning</b>:|\bat [\w$.<>\[\] ]+ \([^)]*:\d+:\d+\)|node_modules/|Microsoft OLE DB", re.I)
+FILE_PATH = re.compile(r"(?:/var/www|/home/\w|/usr/(?:local|lib|share|src)|/app/\w|/opt/\w|/srv/\w|/etc/\w|[A-Z]:\\\\?\w)")
 SQL_TEXT = re.compile(r"SQL syntax|SQLSTATE|ORA-\d{5}|mysql_|pg_query|sqlite3?\.|syntax error at or near|"
                       r"\bSELECT\b[^;]{1,200}\bFROM\b|\bINSERT INTO\b|\bCREATE TABLE\b|ODBC", re.I)
 SOURCE_CODE = re.compile(r"<\?php|^\s*(?:import|from \S+ import|def |class |function |package |#include|"
@@ -74,7 +76,10 @@ JSON_SECRETS = re.compile(r"\"(?:email|e-mail|phone|ssn|address|password|token|a
 FORM = re.compile(r"<form\b([^>]*)>(.*?)(?:</form>|$)", re.I | re.S)
 FIELD = re.compile(r"<(?:input|textarea|select|button)\b([^>]*)>", re.I)
 ATTR = re.compile(r"([\w:-]+)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+)")
-TOKEN_NAME = re.compile(r"csrf|xsrf|token|nonce|sectok|form_key|authenticity|requestverification", re.I)
+TOKEN_NAME = re.compile(r"csrf|xsrf|token|nonce|sectok|form_key|authenticity|requestverification|crumb", re.I)
+CERT_OBSERVED_BAD = re.compile(r"self[- ]signed|has expired|expired certificate|doesn.t match|does not match|mismatch|"
+                               r"untrusted|not trusted|revoked|invalid certificate", re.I)
+CERT_OBSERVED_GOOD = re.compile(r"extended validation|must-staple|expires in \d+", re.I)
 NON_STATE_FIELDS = {"q", "query", "search", "s", "sort", "order", "filter", "page", "lang", "category", "do", "id", "tag",
                     "per_page", "dir"}
 ARCHIVE_TYPES = ("application/zip", "application/x-zip", "application/gzip", "application/x-gzip", "application/x-tar",
@@ -185,46 +190,57 @@ def reflected_input(d: dict[str, Any]) -> str:
     return ""
 
 
-def undecided(s: Snippet) -> str | None:
-    """Why POLICY.md cannot decide this finding from its exchange (the finding is then kept, unscored), or None.
+def request_form(d: dict[str, Any]) -> dict[str, str] | None:
+    """The form fields a state-changing request submitted (urlencoded), or None."""
+    if d.get("method") not in ("POST", "PUT", "DELETE", "PATCH"):
+        return None
+    if "x-www-form-urlencoded" not in ((d.get("request_headers") or {}).get("content-type") or "").lower():
+        return None
+    return dict(parse_qsl(d.get("request_body") or "", keep_blank_values=True))
 
-    The generated training data holds only cases the policy decides, so a model must not guess on the others:
-    a report without a response, a cookie finding whose response sets no cookie, an XSS finding with no payload,
-    a CSRF finding with no form, a method finding for a harmless method ...
+
+def undecided(s: Snippet) -> str | None:
+    """Why POLICY.md cannot decide this finding from what its report carries (the finding is then kept,
+    unscored), or None. The generated training data holds only cases the policy decides, so a model must not
+    guess on the others. A report without a response is judged where the policy says what stands in for it:
+    the cookie a scanner names, the form data a state-changing request submitted, a method report on a plain
+    GET, a scanner's observation about the certificate.
     """
     d = s.data or {}
-    if not d.get("has_response"):
-        return "the report carries no response to judge the finding on"
     h, status, smell = d.get("headers") or {}, d.get("status"), s.smell
     code = status if isinstance(status, int) else 0
+    response = d.get("has_response")
     if smell == "cookie_flags":
-        if not d.get("cookies"):
+        if response and not d.get("cookies"):
             return "the response sets no cookie"
-        param = d.get("param") or ""
-        names = [c["name"] for c in d["cookies"]]
-        if param and param not in names and not any(n in (d.get("evidence") or "") for n in names):
-            return f"the response does not set the cookie {param}"
+        if not response and not (d.get("param") or d.get("evidence")):
+            return "the report names no cookie and carries no response"
+    elif smell == "csrf":
+        if request_form(d) is None and not (response and forms(d.get("body") or "")):
+            return "the report carries neither a form nor the form data of a state-changing request"
+    elif smell == "http_methods":
+        verb = d.get("method") or ""
+        if verb in ("TRACE", "TRACK", "PUT", "DELETE"):
+            if not response or not (200 <= code < 400 or code in (403, 405)):
+                return f"status {code or 'none'} neither shows {verb} working nor refused"
+        elif verb not in ("GET", "HEAD", "OPTIONS"):
+            return f"the request used {verb or 'no'} method, not one the finding is about"
+    elif smell == "certificate":
+        if d.get("scheme") != "https" or not d.get("evidence"):
+            return "the report carries no certificate details"
+    elif not response:
+        return "the report carries no response to judge the finding on"
     elif smell == "xss":
         if not reflected_input(d):
             return "the report names no payload or parameter value to look for in the response"
-    elif smell == "csrf":
-        if not forms(d.get("body") or ""):
-            return "the response carries no form"
-    elif smell == "http_methods":
-        if d.get("method") not in ("TRACE", "TRACK", "PUT", "DELETE"):
-            return f"the request used {d.get('method') or 'no'} method, not the one the finding is about"
-        if not (200 <= code < 400 or code in (403, 405)):
-            return f"status {code or 'none'} neither shows the method working nor refused"
-    elif smell == "certificate":
-        fields = (d.get("evidence") or "").lower()
-        if d.get("scheme") != "https" or "subject=" not in fields or "issuer=" not in fields:
-            return "the report carries no certificate details"
+        if not d.get("html") and not ("json" in (d.get("content_type") or "") and
+                                      (h.get("x-content-type-options") or "").lower() == "nosniff"):
+            return "the response is not HTML"
     elif smell == "cors":
         if "access-control-allow-origin" not in h:
             return "the response carries no Access-Control-Allow-Origin"
     elif smell == "version_banner":
-        if not any(h.get(k) for k in ("server", "x-powered-by", "x-aspnet-version", "x-aspnetmvc-version", "x-generator",
-                                      "x-runtime", "via", "x-version")) and not _has_version(d.get("evidence")):
+        if not any(h.get(k) for k in BANNERS) and not _has_version(d.get("evidence")):
             return "the response carries no banner"
     elif smell == "plain_http":
         if d.get("scheme") != "http":
@@ -236,6 +252,27 @@ def undecided(s: Snippet) -> str | None:
         if code < 500:
             return f"status {code or 'none'} is no server error"
     return None
+
+
+def _evidence_json(evidence: str) -> dict | None:
+    if not evidence.lstrip().startswith("{"):
+        return None
+    try:
+        value = json.loads(evidence)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _evidence_product(evidence: str) -> str:
+    value = _evidence_json(evidence)
+    return str(value.get("name") or "") if value else ""
+
+
+def _evidence_versions(evidence: str) -> list | None:
+    value = _evidence_json(evidence)
+    versions = value.get("versions") if value else None
+    return versions if isinstance(versions, list) else None
 
 
 def _expired(not_after: str | None, date: str | None) -> bool:
@@ -295,13 +332,16 @@ def policy_flags(s: Snippet) -> tuple[dict[str, bool], dict[str, str]]:
     f.update({"cc_present": bool(cc), "cc_no_store": "no-store" in cc, "cc_private": "private" in cc,
               "cc_shared_ok": not ("no-store" in cc or "private" in cc), "cc_public": "public" in cc or "max-age" in cc})
     # banners
-    banners = {k: h.get(k) for k in ("server", "x-powered-by", "x-aspnet-version", "x-aspnetmvc-version", "x-generator",
-                                     "x-runtime", "via", "x-version")}
+    banners = {k: h.get(k) for k in BANNERS}
     f["banner_present"] = any(v for v in banners.values())
     f["banner_version"] = any(_has_version(v) for v in banners.values())
     f["server_version"] = _has_version(banners["server"])
     f["powered_by_version"] = _has_version(banners["x-powered-by"])
     f["evidence_version"] = _has_version(d.get("evidence"))
+    versions = _evidence_versions(d.get("evidence") or "")
+    if versions is not None:  # a fingerprint record (Wapiti): the versions it found
+        f["evidence_versions_listed"] = bool(versions)
+        f["evidence_versions_empty"] = not versions
     # CORS
     acao, origin = h.get("access-control-allow-origin"), rh.get("origin")
     f.update({"acao_present": acao is not None, "acao_star": (acao or "").strip() == "*",
@@ -311,9 +351,14 @@ def policy_flags(s: Snippet) -> tuple[dict[str, bool], dict[str, str]]:
     f["cors_reflected_credentials"] = f["acao_reflected"] and f["acac_true"]
     # the subject: the header the finding names, whether the response carries it, its banner version
     about = f"{d.get('check', '')} {d.get('param', '')} {d.get('evidence', '')[:200]}".lower()
-    subjects = [n for n in SUBJECT_HEADERS if n in about]
-    subjects = [n for n in subjects if not any(n != o and n in o for o in subjects)]  # "server" inside "x-...-server"
-    subject = subjects[0] if subjects else "none"
+    param = (d.get("param") or "").lower()
+    if param in SUBJECT_HEADERS:
+        subject = param
+    else:  # the most specific header named ("Server Leaks Information via X-Powered-By" is about X-Powered-By)
+        subject = max((n for n in SUBJECT_HEADERS if n in about), key=len, default="none")
+    product = _evidence_product(d.get("evidence") or "") or param
+    if subject == "none" and product:  # a technology detection: the banner whose value names the product
+        subject = next((k for k in BANNERS if product.lower() in (h.get(k) or "").lower()), "none")
     cats["subject"] = subject
     f["subject_present"] = subject in h
     f["subject_missing"] = subject != "none" and subject not in h
@@ -346,6 +391,21 @@ def policy_flags(s: Snippet) -> tuple[dict[str, bool], dict[str, str]]:
     host = d.get("host") or ""
     f["host_serves_https"] = (scheme == "https" or f["redirect_to_https"]
                               or (bool(host) and f"https://{host}" in (body + location + (d.get("evidence") or ""))))
+    # what stands in for a missing response: the cookie the scanner names, the form data a request submitted
+    if not d.get("has_response") and (d.get("param") or d.get("evidence")):
+        named = d.get("param") or (re.findall(r"[\w.-]+", d.get("evidence") or "") or [""])[-1]
+        cats["claimed_cookie"] = cookie_kind(named)
+    submitted = request_form(d)
+    if submitted is not None:
+        names = {n.lower() for n in submitted}
+        tokens = [v for n, v in submitted.items() if TOKEN_NAME.search(n)]
+        f.update({"submitted_form": True, "submitted_token_nonempty": any(v.strip() for v in tokens),
+                  "submitted_token_empty": bool(tokens) and not any(v.strip() for v in tokens),
+                  "submitted_search_only": names <= NON_STATE_FIELDS})
+    if CERT_OBSERVED_BAD.search(d.get("evidence") or ""):
+        f["cert_observed_invalid"] = True
+    if CERT_OBSERVED_GOOD.search(d.get("evidence") or ""):
+        f["cert_observed_valid"] = True
     # certificate evidence (subject=...; issuer=...; notAfter=YYYY-MM-DD; san=...)
     cert = {k.strip().lower(): v.strip() for k, _, v in (p.partition("=") for p in (d.get("evidence") or "").split(";")) if v}
     if {"subject", "issuer"} <= set(cert):
