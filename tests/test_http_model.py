@@ -169,3 +169,17 @@ def test_xss_payload_from_the_parameter_when_the_report_names_no_attack():
                       smell="xss")
     p_reflected, p_encoded = (s.p for s in model.scorer.score([http.snippet(reflected, None), http.snippet(encoded, None)]))
     assert p_reflected >= model.threshold > p_encoded
+
+
+def test_a_response_less_report_is_judged_on_what_stands_in_for_the_response():
+    """Wapiti keeps only the request of its cookie findings: the cookie it names stands in (POLICY.md, Cookies)."""
+    model = load_model("http-default")
+    http = plugins.technologies()["http"]
+    claims = []
+    for name in ("PHPSESSID", "theme"):
+        f = finding(exchange("https://shop.example/", scanner="Wapiti", check="HttpOnly Flag cookie",
+                             evidence=f"HttpOnly flag is not set in the cookie : {name}"), smell="cookie_flags")
+        f.details["response"] = None
+        claims.append(http.snippet(f, None))
+    session, preference = model.scorer.score(claims)
+    assert session.p >= model.threshold > preference.p  # a session cookie's missing HttpOnly is TP; a preference's FP
