@@ -14,17 +14,19 @@ names the features that weighed most.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import re
+from pathlib import Path
 from typing import Any, Sequence
+from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
 
 from iacfilter.findings import Score, Snippet
 from iacfilter.hookspecs import hookimpl
 from iacfilter.registry import ScorerBackend, refuse_options
-
-from ..features_scorer import _bucket
 
 VERSION = 1
 DATA_LIMIT = 64 * 1024
@@ -34,12 +36,17 @@ HSTS_MIN = 15552000
 VERSION_NUMBER = re.compile(r"\d+\.\d+|/\d+\b|\bv?\d+\b(?!-)")
 # POLICY.md's cookie kinds: session names and parts, CSRF tokens (not sessions), preferences and analytics ids.
 SESSION_NAMES = {"phpsessid", "jsessionid", "asp.net_sessionid", "sessionid", "connect.sid", "dokuwiki",
-                 "laravel_session", "ci_session", "sid"}
-SESSION_COOKIE = re.compile(r"(^|[_.-])(session|sess|sid|auth|token|jwt|logged_in|remember)([_.-]|$)|session", re.I)
+                 "laravel_session", "ci_session", "sid", "phpmyadmin", "pmaauth-1", "i_like_gitea", "grafana_session",
+                 "_gitlab_session", ".aspxauth", ".aspnetcore.session", "rack.session", "_session_id", "wordpress_logged_in",
+                 "jupyterhub-session-id", "mediawiki_session", "kibana_session"}
+SESSION_COOKIE = re.compile(r"(^|[_.-])(session|sess|sid|auth|token|jwt|logged_in|remember)([_.-]|$)|session|"
+                            r"^S?SESS[0-9a-f]+$|^wordpress_|_session$", re.I)
 CSRF_COOKIE = re.compile(r"csrf|xsrf", re.I)
 PREFERENCE_COOKIE = re.compile(r"lang|locale|theme|pref|consent|^_ga|^_gid|^_gat|analytics|utm|^tz$|timezone|"
                                r"currency|cookie_?notice|dismiss|banner|^_hj|mode", re.I)
 COOKIE_FLAGS = ("httponly", "secure", "samesite")
+BANNERS = ("server", "x-powered-by", "x-aspnet-version", "x-aspnetmvc-version", "x-generator", "x-runtime", "via",
+           "x-version", "x-jenkins", "x-magento-version")
 # Headers a finding may be about: the one named in its check, parameter or evidence is its subject.
 SUBJECT_HEADERS = ("strict-transport-security", "content-security-policy", "x-frame-options", "x-content-type-options",
                    "referrer-policy", "permissions-policy", "feature-policy", "cross-origin-resource-policy",
@@ -49,8 +56,8 @@ SUBJECT_HEADERS = ("strict-transport-security", "content-security-policy", "x-fr
 STACK_TRACE = re.compile(r"Traceback \(most recent call last\)|\bat [\w$.]+\([\w$]+\.java:\d+\)|Exception in thread|"
                          r"stack ?trace|File \"[^\"]+\", line \d+|\.php on line \d+|Fatal error:|Whoops|"
                          r"System\.\w+Exception|NullReferenceException|Werkzeug Debugger|DEBUG = True|"
-                         r"<b>Warning</b>:|\bat \w+ \([^)]*:\d+:\d+\)", re.I)
-FILE_PATH = re.compile(r"(?:/var/www|/home/\w|/usr/(?:local|lib|share)|/opt/\w|/srv/\w|/etc/\w|[A-Z]:\\\\?\w)")
+                         r"<b>Warning</b>:|\bat [\w$.<>\[\] ]+ \([^)]*:\d+:\d+\)|node_modules/|Microsoft OLE DB", re.I)
+FILE_PATH = re.compile(r"(?:/var/www|/home/\w|/usr/(?:local|lib|share|src)|/app/\w|/opt/\w|/srv/\w|/etc/\w|[A-Z]:\\\\?\w)")
 SQL_TEXT = re.compile(r"SQL syntax|SQLSTATE|ORA-\d{5}|mysql_|pg_query|sqlite3?\.|syntax error at or near|"
                       r"\bSELECT\b[^;]{1,200}\bFROM\b|\bINSERT INTO\b|\bCREATE TABLE\b|ODBC", re.I)
 SOURCE_CODE = re.compile(r"<\?php|^\s*(?:import|from \S+ import|def |class |function |package |#include|"
@@ -69,13 +76,20 @@ JSON_SECRETS = re.compile(r"\"(?:email|e-mail|phone|ssn|address|password|token|a
 FORM = re.compile(r"<form\b([^>]*)>(.*?)(?:</form>|$)", re.I | re.S)
 FIELD = re.compile(r"<(?:input|textarea|select|button)\b([^>]*)>", re.I)
 ATTR = re.compile(r"([\w:-]+)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+)")
-TOKEN_NAME = re.compile(r"^(?:sectok|csrfmiddlewaretoken|_token|token|csrf[\w-]*|_csrf|authenticity_token|"
-                        r"__requestverificationtoken|_xsrf|xsrf[\w-]*|form_token|wpedittoken|_wpnonce|nonce)$", re.I)
+TOKEN_NAME = re.compile(r"csrf|xsrf|token|nonce|sectok|form_key|authenticity|requestverification|crumb", re.I)
+CERT_OBSERVED_BAD = re.compile(r"self[- ]signed|has expired|expired certificate|doesn.t match|does not match|mismatch|"
+                               r"untrusted|not trusted|revoked|invalid certificate", re.I)
+CERT_OBSERVED_GOOD = re.compile(r"extended validation|must-staple|expires in \d+", re.I)
 NON_STATE_FIELDS = {"q", "query", "search", "s", "sort", "order", "filter", "page", "lang", "category", "do", "id", "tag",
                     "per_page", "dir"}
 ARCHIVE_TYPES = ("application/zip", "application/x-zip", "application/gzip", "application/x-gzip", "application/x-tar",
                  "application/octet-stream", "application/x-7z-compressed", "application/x-rar", "application/sql",
                  "application/x-sql", "application/x-bzip2", "application/vnd.sqlite3", "application/x-sqlite3")
+
+
+@functools.lru_cache(maxsize=1 << 16)  # feature names repeat across findings: hash each once
+def _bucket(name: str, bits: int) -> int:
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little") % (1 << bits)
 
 
 def content_class(ctype: str, html: bool, body: str) -> str:
@@ -113,7 +127,8 @@ def parse_csp(value: str) -> dict[str, list[str]]:
 
 def csp_flags(value: str | None) -> dict[str, bool]:
     if value is None:
-        return {"csp_missing": True}
+        return {"csp_missing": True, "csp_present": False, "csp_sound": False, "csp_defeated": False,
+                "csp_frame_ancestors": False}
     d = parse_csp(value)
     script = d.get("script-src", d.get("default-src"))
     nonce_or_hash = any(s.startswith(("'nonce-", "'sha256-", "'sha384-", "'sha512-")) for s in script or [])
@@ -147,15 +162,117 @@ def forms(html: str) -> list[dict]:
     out = []
     for head, inner in FORM.findall(html[:DATA_LIMIT]):
         attrs = {k.lower(): v.strip("\"'") for k, v in ATTR.findall(head)}
-        fields, types = {}, []
+        fields, types, hidden = {}, [], set()
         for field in FIELD.findall(inner):
             fa = {k.lower(): v.strip("\"'") for k, v in ATTR.findall(field)}
             types.append(fa.get("type", "").lower())
             if fa.get("name"):
                 fields[fa["name"]] = fa.get("value", "")
+                if fa.get("type", "").lower() == "hidden":
+                    hidden.add(fa["name"])
         out.append({"method": attrs.get("method", "get").lower(), "action": attrs.get("action", ""), "fields": fields,
-                    "types": types})
+                    "types": types, "hidden": hidden})
     return out
+
+
+def reflected_input(d: dict[str, Any]) -> str:
+    """What the scanner sent: its attack, else the value of the finding's parameter in the request (decoded)."""
+    if d.get("attack"):
+        return d["attack"]
+    param = d.get("param") or ""
+    if not param:
+        return ""
+    query = urlsplit(d.get("target") or d.get("url") or "").query
+    for source in (query, d.get("request_body") or ""):
+        for name, value in parse_qsl(source, keep_blank_values=True):
+            if name == param and value:
+                return value
+    return ""
+
+
+def request_form(d: dict[str, Any]) -> dict[str, str] | None:
+    """The form fields a state-changing request submitted (urlencoded), or None."""
+    if d.get("method") not in ("POST", "PUT", "DELETE", "PATCH"):
+        return None
+    if "x-www-form-urlencoded" not in ((d.get("request_headers") or {}).get("content-type") or "").lower():
+        return None
+    return dict(parse_qsl(d.get("request_body") or "", keep_blank_values=True))
+
+
+def undecided(s: Snippet) -> str | None:
+    """Why POLICY.md cannot decide this finding from what its report carries (the finding is then kept,
+    unscored), or None. The generated training data holds only cases the policy decides, so a model must not
+    guess on the others. A report without a response is judged where the policy says what stands in for it:
+    the cookie a scanner names, the form data a state-changing request submitted, a method report on a plain
+    GET, a scanner's observation about the certificate.
+    """
+    d = s.data or {}
+    h, status, smell = d.get("headers") or {}, d.get("status"), s.smell
+    code = status if isinstance(status, int) else 0
+    response = d.get("has_response")
+    if smell == "cookie_flags":
+        if response and not d.get("cookies"):
+            return "the response sets no cookie"
+        if not response and not (d.get("param") or d.get("evidence")):
+            return "the report names no cookie and carries no response"
+    elif smell == "csrf":
+        if request_form(d) is None and not (response and forms(d.get("body") or "")):
+            return "the report carries neither a form nor the form data of a state-changing request"
+    elif smell == "http_methods":
+        verb = d.get("method") or ""
+        if verb in ("TRACE", "TRACK", "PUT", "DELETE"):
+            if not response or not (200 <= code < 400 or code in (403, 405)):
+                return f"status {code or 'none'} neither shows {verb} working nor refused"
+        elif verb not in ("GET", "HEAD", "OPTIONS"):
+            return f"the request used {verb or 'no'} method, not one the finding is about"
+    elif smell == "certificate":
+        if d.get("scheme") != "https" or not d.get("evidence"):
+            return "the report carries no certificate details"
+    elif not response:
+        return "the report carries no response to judge the finding on"
+    elif smell == "xss":
+        if not reflected_input(d):
+            return "the report names no payload or parameter value to look for in the response"
+        if not d.get("html") and not ("json" in (d.get("content_type") or "") and
+                                      (h.get("x-content-type-options") or "").lower() == "nosniff"):
+            return "the response is not HTML"
+    elif smell == "cors":
+        if "access-control-allow-origin" not in h:
+            return "the response carries no Access-Control-Allow-Origin"
+    elif smell == "version_banner":
+        if not any(h.get(k) for k in BANNERS) and not _has_version(d.get("evidence")):
+            return "the response carries no banner"
+    elif smell == "plain_http":
+        if d.get("scheme") != "http":
+            return "the finding is not about a plain-HTTP URL"
+    elif smell == "exposed_file":
+        if code != 200:
+            return f"status {code or 'none'}: the file was not served"
+    elif smell == "server_error_disclosure":
+        if code < 500:
+            return f"status {code or 'none'} is no server error"
+    return None
+
+
+def _evidence_json(evidence: str) -> dict | None:
+    if not evidence.lstrip().startswith("{"):
+        return None
+    try:
+        value = json.loads(evidence)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _evidence_product(evidence: str) -> str:
+    value = _evidence_json(evidence)
+    return str(value.get("name") or "") if value else ""
+
+
+def _evidence_versions(evidence: str) -> list | None:
+    value = _evidence_json(evidence)
+    versions = value.get("versions") if value else None
+    return versions if isinstance(versions, list) else None
 
 
 def _expired(not_after: str | None, date: str | None) -> bool:
@@ -215,13 +332,16 @@ def policy_flags(s: Snippet) -> tuple[dict[str, bool], dict[str, str]]:
     f.update({"cc_present": bool(cc), "cc_no_store": "no-store" in cc, "cc_private": "private" in cc,
               "cc_shared_ok": not ("no-store" in cc or "private" in cc), "cc_public": "public" in cc or "max-age" in cc})
     # banners
-    banners = {k: h.get(k) for k in ("server", "x-powered-by", "x-aspnet-version", "x-aspnetmvc-version", "x-generator",
-                                     "x-runtime", "via", "x-version")}
+    banners = {k: h.get(k) for k in BANNERS}
     f["banner_present"] = any(v for v in banners.values())
     f["banner_version"] = any(_has_version(v) for v in banners.values())
     f["server_version"] = _has_version(banners["server"])
     f["powered_by_version"] = _has_version(banners["x-powered-by"])
     f["evidence_version"] = _has_version(d.get("evidence"))
+    versions = _evidence_versions(d.get("evidence") or "")
+    if versions is not None:  # a fingerprint record (Wapiti): the versions it found
+        f["evidence_versions_listed"] = bool(versions)
+        f["evidence_versions_empty"] = not versions
     # CORS
     acao, origin = h.get("access-control-allow-origin"), rh.get("origin")
     f.update({"acao_present": acao is not None, "acao_star": (acao or "").strip() == "*",
@@ -231,14 +351,20 @@ def policy_flags(s: Snippet) -> tuple[dict[str, bool], dict[str, str]]:
     f["cors_reflected_credentials"] = f["acao_reflected"] and f["acac_true"]
     # the subject: the header the finding names, whether the response carries it, its banner version
     about = f"{d.get('check', '')} {d.get('param', '')} {d.get('evidence', '')[:200]}".lower()
-    subjects = [n for n in SUBJECT_HEADERS if n in about]
-    subjects = [n for n in subjects if not any(n != o and n in o for o in subjects)]  # "server" inside "x-...-server"
-    subject = subjects[0] if subjects else "none"
+    param = (d.get("param") or "").lower()
+    if param in SUBJECT_HEADERS:
+        subject = param
+    else:  # the most specific header named ("Server Leaks Information via X-Powered-By" is about X-Powered-By)
+        subject = max((n for n in SUBJECT_HEADERS if n in about), key=len, default="none")
+    product = _evidence_product(d.get("evidence") or "") or param
+    if subject == "none" and product:  # a technology detection: the banner whose value names the product
+        subject = next((k for k in BANNERS if product.lower() in (h.get(k) or "").lower()), "none")
     cats["subject"] = subject
     f["subject_present"] = subject in h
     f["subject_missing"] = subject != "none" and subject not in h
     f["subject_version"] = _has_version(h.get(subject)) if subject != "none" else False
-    subject_flag = next((x for x in COOKIE_FLAGS if x in about.replace("-", "").replace(" ", "")), "none")
+    subject_flag = next((x for text in (d.get("check") or "", d.get("check_id") or "", d.get("param") or "", about)
+                         for x in COOKIE_FLAGS if x in text.lower().replace("-", "").replace(" ", "")), "none")
     cats["cookie_flag"] = subject_flag
     # cookies: the one the finding is about (param / evidence), else all of them
     cookies = d.get("cookies") or []
@@ -265,6 +391,21 @@ def policy_flags(s: Snippet) -> tuple[dict[str, bool], dict[str, str]]:
     host = d.get("host") or ""
     f["host_serves_https"] = (scheme == "https" or f["redirect_to_https"]
                               or (bool(host) and f"https://{host}" in (body + location + (d.get("evidence") or ""))))
+    # what stands in for a missing response: the cookie the scanner names, the form data a request submitted
+    if not d.get("has_response") and (d.get("param") or d.get("evidence")):
+        named = d.get("param") or (re.findall(r"[\w.-]+", d.get("evidence") or "") or [""])[-1]
+        cats["claimed_cookie"] = cookie_kind(named)
+    submitted = request_form(d)
+    if submitted is not None:
+        names = {n.lower() for n in submitted}
+        tokens = [v for n, v in submitted.items() if TOKEN_NAME.search(n)]
+        f.update({"submitted_form": True, "submitted_token_nonempty": any(v.strip() for v in tokens),
+                  "submitted_token_empty": bool(tokens) and not any(v.strip() for v in tokens),
+                  "submitted_search_only": names <= NON_STATE_FIELDS})
+    if CERT_OBSERVED_BAD.search(d.get("evidence") or ""):
+        f["cert_observed_invalid"] = True
+    if CERT_OBSERVED_GOOD.search(d.get("evidence") or ""):
+        f["cert_observed_valid"] = True
     # certificate evidence (subject=...; issuer=...; notAfter=YYYY-MM-DD; san=...)
     cert = {k.strip().lower(): v.strip() for k, _, v in (p.partition("=") for p in (d.get("evidence") or "").split(";")) if v}
     if {"subject", "issuer"} <= set(cert):
@@ -273,6 +414,7 @@ def policy_flags(s: Snippet) -> tuple[dict[str, bool], dict[str, str]]:
         f["cert_name_mismatch"] = bool(host) and not any(
             n == host or (n.startswith("*.") and host.endswith(n[1:]) and host.count(".") == n.count(".")) for n in names)
         f["cert_expired"] = _expired(cert.get("notafter"), h.get("date"))
+        f["cert_invalid"] = f["cert_self_signed"] or f["cert_name_mismatch"] or f["cert_expired"]
     # bodies
     f.update({"stack_trace": bool(STACK_TRACE.search(body)), "file_paths": bool(FILE_PATH.search(body)),
               "sql_text": bool(SQL_TEXT.search(body)), "source_code": bool(SOURCE_CODE.search(body[:4096])),
@@ -280,8 +422,7 @@ def policy_flags(s: Snippet) -> tuple[dict[str, bool], dict[str, str]]:
               "soft_404": html and bool(SOFT_404.search(body[:4096])), "listing": bool(LISTING.search(body[:4096]))})
     f["internals"] = f["stack_trace"] or f["file_paths"] or f["sql_text"]
     # reflected input
-    attack, evidence = d.get("attack") or "", d.get("evidence") or ""
-    payload = attack or evidence
+    payload = reflected_input(d)
     special = bool(re.search(r"[<>\"']", payload))
     f["payload_in_body"] = bool(payload) and payload in body
     f["payload_unencoded"] = f["payload_in_body"] and special
@@ -295,7 +436,7 @@ def policy_flags(s: Snippet) -> tuple[dict[str, bool], dict[str, str]]:
     form = (about or [x for x in found if x["method"] == "post"] or found or [None])[0]
     if form is not None:
         names = {n.lower() for n in form["fields"]}
-        tokens = [v for n, v in form["fields"].items() if TOKEN_NAME.match(n)]
+        tokens = [v for n, v in form["fields"].items() if n in form["hidden"] and TOKEN_NAME.search(n)]
         f.update({"form": True, "form_post": form["method"] == "post", "form_token": bool(tokens),
                   "form_token_nonempty": any(v.strip() for v in tokens),
                   "form_token_empty": bool(tokens) and not any(v.strip() for v in tokens),
@@ -330,48 +471,68 @@ def policy_flags(s: Snippet) -> tuple[dict[str, bool], dict[str, str]]:
     return f, cats
 
 
-def extract(s: Snippet, words: bool = True) -> list[str]:
-    """Named features of one snippet (the same function at training and at filter time)."""
+def extract(s: Snippet, words: float = 0.3) -> dict[str, float]:
+    """Named features of one snippet and their values (the same function at training and at filter time).
+
+    Every policy feature is crossed with the smell: a fact that makes one smell a TP says nothing about another
+    (uncrossed features let a reflected payload push a CSRF finding up). The check name's and evidence's words
+    get the value ``words`` (weak evidence: a smaller value is regularised harder); 0 leaves them out.
+    """
     smell = s.smell
-    names = [f"smell={smell}"]
+    names = {f"smell={smell}": 1.0}
     if s.data:
         flags, cats = policy_flags(s)
-        for key, value in cats.items():
-            names += [f"{key}={value}", f"s{key}={smell}|{value}"]
-        for flag, on in flags.items():
-            if on:
-                names += [f"f={flag}", f"sf={smell}|{flag}"]
+        names.update({f"s{key}={smell}|{value}": 1.0 for key, value in cats.items()})
+        names.update({f"sf={smell}|{flag}": 1.0 for flag, on in flags.items() if on})
     if words:
         d = s.data or {}
         text = f"{d.get('check', '')} {d.get('check_id', '')} {d.get('evidence', '')[:200]}" if d else s.text[:400]
-        names += [f"w={smell}|{w}" for w in set(WORD.findall(text.lower()))]
+        names.update({f"w={smell}|{w}": float(words) for w in WORD.findall(text.lower())})
     return names
 
 
 class HttpFeatureModel:
-    def __init__(self, weights: np.ndarray, bias: float, bits: int, words: bool = True):
+    def __init__(self, weights: np.ndarray, bias: float, bits: int, words: float = 0.3):
         self.weights, self.bias, self.bits, self.words = weights, bias, bits, words
 
-    def _rows(self, snippets: Sequence[Snippet]):
-        names = [extract(s, self.words) for s in snippets]
-        cols = [sorted({_bucket(n, self.bits) for n in row}) for row in names]
-        return names, cols
+    def rows(self, snippets: Sequence[Snippet]) -> list[tuple[dict[str, tuple[int, float]], np.ndarray, np.ndarray]]:
+        """Per snippet: its named features (column, value), and the hashed columns and values (collisions add up)."""
+        out = []
+        for s in snippets:
+            named = {n: (_bucket(n, self.bits), v) for n, v in extract(s, self.words).items()}
+            merged: dict[int, float] = {}
+            for col, v in named.values():
+                merged[col] = merged.get(col, 0.0) + v
+            cols = np.fromiter(merged.keys(), dtype=np.int64, count=len(merged))
+            out.append((named, cols, np.fromiter(merged.values(), dtype=np.float64, count=len(merged))))
+        return out
+
+    def logits(self, rows) -> np.ndarray:
+        return np.array([float(self.weights[c] @ v) for _, c, v in rows], dtype=np.float64) + self.bias
 
     def probabilities(self, snippets: Sequence[Snippet]) -> list[float]:
-        _, cols = self._rows(snippets)
-        sums = np.array([self.weights[c].sum() for c in cols], dtype=np.float64) + self.bias
-        return (1.0 / (1.0 + np.exp(-sums))).tolist()
+        return (1.0 / (1.0 + np.exp(-self.logits(self.rows(snippets))))).tolist()
 
     def score(self, snippets: Sequence[Snippet]) -> list[Score]:
-        names, cols = self._rows(snippets)
+        """A Score per snippet; NaN (kept, unscored) with the reason where the policy cannot decide from the exchange."""
+        rows = self.rows(snippets)
         out = []
-        for row, c in zip(names, cols):
-            z = float(self.weights[c].sum()) + self.bias
-            weighed = sorted(((float(self.weights[_bucket(n, self.bits)]), n) for n in set(row)
-                              if "|" in n), key=lambda t: -abs(t[0]))[:4]
+        for s, (named, _, _), z in zip(snippets, rows, self.logits(rows)):
+            why_not = undecided(s)
+            if why_not:
+                out.append(Score(float("nan"), None, f"not judged: {why_not}"))
+                continue
+            weighed = sorted(((float(self.weights[col]) * v, n) for n, (col, v) in named.items() if "|" in n),
+                             key=lambda t: -abs(t[0]))[:4]
             why = ", ".join(f"{n.split('|', 1)[-1]} {w:+.2f}" for w, n in weighed if abs(w) > 0.05)
             out.append(Score(float(1.0 / (1.0 + np.exp(-z))), f"weighed most: {why}" if why else None))
         return out
+
+
+    def explain(self, snippet: Snippet) -> list[tuple[str, float]]:
+        """Each named feature of the snippet with what it added to the logit (weight × value), largest first."""
+        named = {n: (_bucket(n, self.bits), v) for n, v in extract(snippet, self.words).items()}
+        return sorted(((n, float(self.weights[col]) * v) for n, (col, v) in named.items()), key=lambda t: -abs(t[1]))
 
 
 def load(champion, options=None) -> HttpFeatureModel:
@@ -385,7 +546,7 @@ def load(champion, options=None) -> HttpFeatureModel:
     weights = tensors["weights"].astype(np.float64)
     if weights.shape != (1 << config["bits"],):
         raise ValueError("weights do not match the feature size in features.json")
-    return HttpFeatureModel(weights, float(tensors["bias"][0]), int(config["bits"]), bool(config.get("words", True)))
+    return HttpFeatureModel(weights, float(tensors["bias"][0]), int(config["bits"]), float(config.get("words", 0.3)))
 
 
 def train(params: dict, train_set, val_set, out_dir, seed: int, log=print) -> list[float]:
@@ -394,14 +555,15 @@ def train(params: dict, train_set, val_set, out_dir, seed: int, log=print) -> li
     from safetensors.numpy import save_file
     from sklearn.linear_model import LogisticRegression
 
-    bits, words = int(params.get("bits", 16)), bool(params.get("words", True))
+    bits, words = int(params.get("bits", 16)), float(params.get("words", 0.3))
     probe = HttpFeatureModel(np.zeros(1 << bits), 0.0, bits, words)
 
     def matrix(examples):
-        _, cols = probe._rows([e.snippet for e in examples])
-        indptr = np.cumsum([0] + [len(c) for c in cols])
-        indices = np.asarray([i for c in cols for i in c], dtype=np.int64)
-        return sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(examples), 1 << bits))
+        rows = probe.rows([e.snippet for e in examples])
+        indptr = np.cumsum([0] + [len(c) for _, c, _ in rows])
+        indices = np.concatenate([c for _, c, _ in rows]) if rows else np.zeros(0, dtype=np.int64)
+        values = np.concatenate([v for _, _, v in rows]) if rows else np.zeros(0)
+        return sp.csr_matrix((values, indices, indptr), shape=(len(examples), 1 << bits))
 
     labels = np.array([e.label for e in train_set])
     clf = LogisticRegression(C=float(params.get("C", 1.0)), class_weight=params.get("class_weight"),
@@ -420,3 +582,11 @@ def train(params: dict, train_set, val_set, out_dir, seed: int, log=print) -> li
 @hookimpl
 def register_scorers(register):
     register(ScorerBackend(NAME, "linear model over HTTP-policy features of the exchange (numpy, CPU)", load, train))
+
+
+HTTP_DEFAULT = Path(__file__).resolve().parents[1] / "champions" / "http-default"
+
+
+@hookimpl
+def register_champions(register):
+    register("http-default", HTTP_DEFAULT, default=True)

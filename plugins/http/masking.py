@@ -19,11 +19,11 @@ An empty value stays empty (an empty CSRF token protects nothing: the policy nee
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any, Iterable
 
 MASK = "[MASKED]"
+URL_MASK = "%5BMASKED%5D"  # the mask inside a URI (brackets are not allowed in a URI's path or query)
 MIN_ECHO = 6  # a secret shorter than this is not chased through the rest of the exchange (too many false hits)
 
 # Parameter / field / JSON-key names whose values are secrets (matched on the whole name, case-insensitive).
@@ -46,6 +46,7 @@ JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 # A credential after an auth scheme: 8+ token characters, one of them a digit or + / = (not an English word).
 BEARER = re.compile(r"(?i)\b(bearer|basic|digest|negotiate|ntlm)(\s+)(?=[A-Za-z0-9._~+/=-]*[0-9+/=])"
                     r"([A-Za-z0-9._~+/=-]{8,})")
+SCHEME_WORD = re.compile(r"(?i)bearer|basic|digest|negotiate|ntlm")
 # name=value in query strings, form bodies, cookie-ish text and URL path parameters (;jsessionid=...).
 PAIR = re.compile(rf"(?i)(?<![\w.-])({SECRET_NAME})(\s*=\s*)([^&;\s\"'<>#,?]+)")
 # "name": "value" in JSON (and JS object literals).
@@ -59,7 +60,7 @@ META_CSRF = re.compile(r"(?is)(<meta\b[^>]*\bname\s*=\s*[\"']?(?:csrf[-_]?token|
 
 
 def _masked(value: str) -> bool:
-    return value == "" or value == MASK
+    return value in ("", MASK, URL_MASK)
 
 
 class Masker:
@@ -78,10 +79,14 @@ class Masker:
         """Free text (URLs, bodies, evidence): JWTs, bearer tokens, secret-named pairs, form fields."""
         if not text:
             return text
-        text = JWT.sub(lambda m: self._keep(m.group(0)), text)
-        text = BEARER.sub(lambda m: m.group(1) + m.group(2) + self._keep(m.group(3)), text)
-        text = PAIR.sub(lambda m: m.group(1) + m.group(2) + self._keep(m.group(3)), text)
-        text = JSON_PAIR.sub(lambda m: m.group(1) + self._keep(m.group(2)) + m.group(3), text)
+        if "eyJ" in text:
+            text = JWT.sub(lambda m: self._keep(m.group(0)), text)
+        if SCHEME_WORD.search(text):
+            text = BEARER.sub(lambda m: m.group(1) + m.group(2) + self._keep(m.group(3)), text)
+        if "=" in text:
+            text = PAIR.sub(lambda m: m.group(1) + m.group(2) + self._keep(m.group(3)), text)
+        if ":" in text:
+            text = JSON_PAIR.sub(lambda m: m.group(1) + self._keep(m.group(2)) + m.group(3), text)
         if "<" in text:
             text = INPUT_TAG.sub(self._input, text)
             text = META_CSRF.sub(lambda m: m.group(1) + m.group(2) + self._keep(m.group(3)) + m.group(4), text)
@@ -144,6 +149,15 @@ class Masker:
         return text
 
 
+def _copy(value: Any) -> Any:
+    """A deep copy of JSON-like data (dicts, lists, scalars): what ``details`` holds; faster than copy.deepcopy."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
 def _walk(value: Any, fn) -> Any:
     if isinstance(value, str):
         return fn(value)
@@ -157,7 +171,7 @@ def _walk(value: Any, fn) -> Any:
 def mask_details(details: dict[str, Any]) -> dict[str, Any]:
     """A masked copy of an HTTP ``Finding.details`` dict (the input is left as it is)."""
     m = Masker()
-    out = copy.deepcopy(details)
+    out = _copy(details)
     for part in ("request", "response"):
         message = out.get(part)
         if isinstance(message, dict):
@@ -171,21 +185,12 @@ def mask_details(details: dict[str, Any]) -> dict[str, Any]:
     return _walk(out, m.echo) if m.secrets else out
 
 
+def mask_url(url: str) -> str:
+    """A URL with its session ids and tokens masked: what an HTTP reader puts in ``Finding.path`` (the SARIF
+    location the core writes), so the location never shows a secret either."""
+    return Masker().text(url).replace(MASK, URL_MASK)
+
+
 def mask_text(text: str) -> str:
     """Mask free text on its own (a rationale, a message): pass 1 only, there is no exchange to learn from."""
     return Masker().text(text)
-
-
-def mask_sarif_message(message: dict[str, Any]) -> dict[str, Any]:
-    """A masked copy of a SARIF ``webRequest``/``webResponse`` object (headers object, target, body.text)."""
-    m = Masker()
-    out = copy.deepcopy(message)
-    if isinstance(out.get("headers"), dict):
-        out["headers"] = {k: "\n".join(m.header(k, v) for v in str(val).split("\n"))
-                          for k, val in out["headers"].items()}
-    if isinstance(out.get("target"), str):
-        out["target"] = m.text(out["target"])
-    body = out.get("body")
-    if isinstance(body, dict) and isinstance(body.get("text"), str):
-        body["text"] = m.text(body["text"])
-    return _walk(out, m.echo) if m.secrets else out

@@ -198,17 +198,15 @@ def structured(d: dict[str, Any]) -> dict[str, Any]:
     request, response = d.get("request") or {}, d.get("response") or {}
     url = d.get("url") or ""
     parts = urlsplit(url) if HTTP_URL.match(url) else None
-    method = d.get("method") or ""
     m = REQUEST_LINE.match(request.get("line") or "")
-    if m and not method:
-        method = m.group("method")
+    method = (m.group("method") if m else "") or d.get("method") or ""  # what was really sent
     resp_headers = response.get("headers") or []
     req_headers = request.get("headers") or []
     return {
         "scanner": d.get("scanner") or "", "check": d.get("check") or "", "check_id": d.get("check_id") or "",
         "url": url, "scheme": parts.scheme.lower() if parts else "", "host": parts.hostname or "" if parts else "",
         "path": parts.path if parts else "", "query": parts.query if parts else "",
-        "method": method.upper(), "param": d.get("param") or "", "evidence": d.get("evidence") or "",
+        "method": method.upper(), "target": m.group("target") if m else "", "param": d.get("param") or "", "evidence": d.get("evidence") or "",
         "attack": d.get("attack") or "",
         "has_request": bool(d.get("request")), "has_response": bool(d.get("response")),
         "status": response.get("status"), "content_type": content_type(resp_headers), "html": is_html(response),
@@ -259,7 +257,7 @@ def render(smell: str | None, raw_details: dict[str, Any]) -> Snippet:
     if d.get("exchange_note"):
         lines.append(f"note: {d['exchange_note']}")
     text = "\n".join(lines)
-    return Snippet(smell=smell, tech=TECH, line=lines[1], text=text, data=structured(d))
+    return Snippet(smell=smell, tech=TECH, text=text, data=structured(d))  # no source line: ``line`` stays empty
 
 
 # --- the technology's callables ------------------------------------------------------------------------------
