@@ -15,6 +15,7 @@ from iacfilter.findings import VERDICTS
 from iacfilter.inputs import SNIFF_BYTES, read_scanner_output
 from iacfilter.rules import load_rules_map
 from iacfilter_plugins.http.exchange import SMELLS, details
+from iacfilter_plugins.http.masking import mask_url
 from iacfilter_plugins.http.readers import burp, nuclei, wapiti, zap
 
 FIXTURES = Path(__file__).parent / "fixtures" / "http"
@@ -61,7 +62,7 @@ def test_reader_reads_every_finding_with_the_exchange_shape(name):
     assert len(run.findings) == count
     for f in run.findings:
         assert f.tool == tool and f.rule and f.line is None and f.message
-        assert f.path.startswith(("http://", "https://")) and f.path == f.details["url"]
+        assert f.path.startswith(("http://", "https://")) and f.path == mask_url(f.details["url"])
         assert f.origin == str(FIXTURES / name) and f.raw
         assert f.details["scanner"] == tool and f.details["check"]
         check_details(f.details)
@@ -112,6 +113,18 @@ def test_nuclei_rule_is_template_and_matcher_where_the_map_knows_it():
     assert tls.path == "https://shop.example.com:443" and tls.details["exchange_note"] == nuclei.OMIT_RAW
 
 
+def test_session_ids_and_tokens_in_urls_are_masked_in_the_location(tmp_path, run_cli):
+    line = json.loads((FIXTURES / "nuclei.jsonl").read_text().splitlines()[0])
+    line["matched-at"] = "https://shop.example.com/account;jsessionid=A1B2C3D4E5F6?token=9f8e7d6c5b4a3921&tab=2"
+    path = tmp_path / "secret.jsonl"
+    path.write_text(json.dumps(line) + "\n")
+    [finding] = read_scanner_output(str(path))[0].findings
+    assert "A1B2C3D4E5F6" not in finding.path and "9f8e7d6c5b4a3921" not in finding.path and "tab=2" in finding.path
+    out = tmp_path / "o.sarif"
+    assert run_cli("filter", path, "-o", out, "-q").exit_code == 0
+    assert "A1B2C3D4E5F6" not in out.read_text() and "9f8e7d6c5b4a3921" not in out.read_text()
+
+
 def test_nuclei_omit_raw_findings_are_kept_and_marked():
     run = read("nuclei-omit-raw.jsonl")
     assert all(f.details["request"] is None and f.details["response"] is None for f in run.findings)
@@ -129,6 +142,9 @@ def test_burp_base64_plain_missing_and_undecodable_exchanges():
     hsts, xss, cookie, framing, cache = read("burp-issues.xml").findings
     assert hsts.details["request"]["line"] == "GET / HTTP/1.1" and hsts.details["response"]["status"] == 200
     assert "<script>alert(1)</script>" in xss.details["response"]["body"] and xss.details["param"] == "q"
+    assert xss.details["attack"] == "kettle<script>alert(1)</script>"  # from Burp's "The payload <b>..</b> was submitted"
+    assert xss.details["evidence"].startswith("The value of the q request parameter is copied")
+    assert cookie.details["evidence"].endswith("does not have the HttpOnly flag set: sessionid")
     assert cookie.details["method"] == "POST" and cookie.details["request"]["body"] == "email=a%40b.example&password=x"
     assert framing.details["request"] is None and framing.details["exchange_note"] == burp.NOT_EXPORTED
     assert cache.details["request"] is None and cache.details["response"]["status"] == 200

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
 import re
 from xml.etree.ElementTree import Element, ParseError
 
@@ -25,11 +26,14 @@ from iacfilter.hookspecs import hookimpl
 from iacfilter.registry import Reader, ScanRun
 
 from ..exchange import details, parse_request, parse_response
+from ..masking import mask_url
 from .common import missing_note
 
 TOOL = "Burp Suite"
 INFORMATION_URI = "https://portswigger.net/burp"
 NOT_EXPORTED = "Burp's export carries no request/response for this issue (exported without them)"
+# Burp's issue detail names what it sent: "The payload <b>...</b> was submitted in the <b>q</b> parameter."
+_PAYLOAD = re.compile(r"The payload\s*<b>(.*?)</b>\s*was submitted", re.S | re.I)
 _PARAM = re.compile(r"\[([^\[\]]+?) (?:parameter|cookie|header|URL path filename|URL path folder)\]")
 
 
@@ -66,6 +70,11 @@ def _message(element: Element | None, what: str) -> tuple[str | None, str]:
     return raw, ""
 
 
+def plain_text(markup: str) -> str:
+    """Burp's HTML detail as one line of text."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split())
+
+
 def _finding(origin: str, issue: Element, where: str) -> Finding:
     def child(tag: str) -> str:
         return (issue.findtext(tag) or "").strip()
@@ -76,6 +85,8 @@ def _finding(origin: str, issue: Element, where: str) -> Finding:
     url = child("host").rstrip("/") + child("path")
     location = child("location")
     param = _PARAM.search(location)
+    detail = child("issueDetail")
+    payload = _PAYLOAD.search(detail)
     exchange = issue.find("requestresponse")
     request = response = None
     notes: list[str] = []
@@ -98,14 +109,15 @@ def _finding(origin: str, issue: Element, where: str) -> Finding:
     return Finding(
         tool=TOOL,
         rule=kind,
-        path=url,
+        path=mask_url(url),  # the SARIF location: session ids and tokens masked
         line=None,
         message=name,
         code=location,  # e.g. "/search [q parameter]": tells apart two issues of one type on one path
         origin=origin,
         raw=record,
         details=details(scanner=TOOL, check=name, check_id=kind, url=url, method=method,
-                        param=param.group(1) if param else "", request=request, response=response,
+                        param=param.group(1) if param else "", evidence=plain_text(detail),
+                        attack=html.unescape(payload.group(1)) if payload else "", request=request, response=response,
                         exchange_note=note),
     )
 

@@ -18,6 +18,7 @@ from iacfilter.registry import Reader, ScanRun
 from iacfilter.rules import load_rules_map
 
 from ..exchange import details
+from ..masking import mask_url
 from .common import expect, load_json, looks_like_sarif, missing_note, request_from, response_from, text_field
 
 TOOL = "Nuclei"
@@ -75,7 +76,7 @@ def _finding(origin: str, event: dict, where: str) -> Finding:
     return Finding(
         tool=TOOL,
         rule=rule,
-        path=url,
+        path=mask_url(url),  # the SARIF location: session ids and tokens masked
         line=None,
         message=f"{name} [{matcher}]" if matcher else name,
         code=evidence or matcher,

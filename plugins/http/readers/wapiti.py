@@ -20,6 +20,7 @@ from iacfilter.hookspecs import hookimpl
 from iacfilter.registry import Reader, ScanRun
 
 from ..exchange import body_text, details, header, parse_request
+from ..masking import mask_url
 from .common import expect, load_json, looks_like_sarif, missing_note, text_field
 
 TOOL = "Wapiti"
@@ -93,7 +94,7 @@ def _finding(origin: str, category: str, item: dict, target: str, where: str) ->
     return Finding(
         tool=TOOL,
         rule=category,
-        path=url,
+        path=mask_url(url),  # the SARIF location: session ids and tokens masked
         line=None,
         message=info or category,
         code=info,  # the scanner's evidence; it also tells apart two findings of one category on one URL

@@ -16,6 +16,7 @@ from iacfilter.hookspecs import hookimpl
 from iacfilter.registry import Reader, ScanRun
 
 from ..exchange import details
+from ..masking import mask_url
 from .common import expect, load_json, looks_like_sarif, missing_note, request_from, response_from, text_field
 
 TOOL = "ZAP"
@@ -52,7 +53,7 @@ def _instance(origin: str, site: str, alert: dict, plugin: str, name: str, insta
     return Finding(
         tool=TOOL,
         rule=plugin,
-        path=url,
+        path=mask_url(url),  # the SARIF location: session ids and tokens masked
         line=None,
         message=name,
         code=evidence,
