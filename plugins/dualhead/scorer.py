@@ -104,5 +104,4 @@ def load(champion, options=None, device=None) -> DualHeadScorer:
     head = build_head(mean.shape[0], head_cfg["hidden"], head_cfg["dropout"])
     head.load_state_dict({k.removeprefix("mlp."): v for k, v in tensors.items()})
     head.eval()
-    threads_safe = torch.get_num_threads()  # noqa: F841 (inference uses the process's thread setting)
     return DualHeadScorer(lm, head.to(torch.float32), mean, std, budget, bool(config.get("policy", False)))
