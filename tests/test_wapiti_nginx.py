@@ -306,18 +306,20 @@ def test_filter_keeps_the_real_problems_and_filters_the_policy_noise(wapiti_repo
     for site, finding, note in rows:
         assert note["technology"] == "http" and note["smell"], (finding.rule, note)
         label, rule = policy_label(finding.details, **SITE[site])
+        if finding.details["response"] is None:
+            # Wapiti's cookie and CSRF modules report the request only; the label then rests on what the site
+            # sets elsewhere (the hardened site's SameSite=Strict session cookie), which the report does not
+            # show. Keeping such a finding is the safe side; filtering a real problem is not (next test).
+            continue
         if label == "FP":
             assert note["verdict"] == "filtered", (site, finding.rule, rule, note)
-        elif finding.details["response"] is not None:
+        else:
             assert note["verdict"] == "kept", (site, finding.rule, rule, note)
     assert {(s, f.rule) for s, f, n in rows if n["verdict"] == "kept"} >= {
         ("careless", rule) for rule in ("Backup file", "Content Security Policy Configuration", "Clickjacking Protection",
                                         "MIME Type Confusion", "Unencrypted Channels")}
 
 
-@pytest.mark.xfail(strict=True, reason="http-default filters Wapiti 3.2's cookie-flag and CSRF findings, whose report "
-                   "carries no response (their real TP: PHPSESSID without HttpOnly, a login form without a token): "
-                   "the technology scores them from the request alone instead of keeping them as no-source")
 def test_real_problems_reported_without_a_response_are_not_filtered(wapiti_reports, run_cli, tmp_path):
     for site, finding, note in filtered_reports(wapiti_reports, tmp_path, run_cli):
         if finding.details["response"] is None and policy_label(finding.details, **SITE[site])[0] == "TP":
