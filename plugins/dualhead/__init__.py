@@ -1,0 +1,48 @@
+"""The ``dual-head`` scorer backend: a causal LM with a LoRA adapter that writes an analysis of each finding under
+a token budget, and an MLP head on its hidden states that gives p(true positive).
+
+Needs the ``dual-head`` extra (torch, transformers, tokenizers, peft). ``params.model`` names the base causal LM
+(a local directory, ``package:NAME`` or a hub id); weights are read from safetensors only. See ``training`` for
+the two training phases, ``scorer`` for inference with ``--budget``, ``pretrain`` for the small base model
+pre-trained from scratch that the shipped ``dual-head-http`` champion builds on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from iacfilter.hookspecs import hookimpl
+from iacfilter.registry import ScorerBackend
+
+CHAMPION = Path(__file__).resolve().parent.parent / "champions" / "dual-head-http"
+
+
+def _load(champion, options=None):
+    from .scorer import load
+
+    return load(champion, options)
+
+
+def _train(params, train_set, val_set, out_dir, seed, log=print):
+    from .training import train
+
+    return train(params, train_set, val_set, out_dir, seed, log)
+
+
+@hookimpl
+def register_scorers(register):
+    register(ScorerBackend("dual-head", "causal LM + LoRA adapter writing an analysis under a token budget, MLP head "
+                                        "on its hidden states (torch, peft)", _load, _train))
+
+
+@hookimpl
+def register_champions(register):
+    if (CHAMPION / "champion.yaml").is_file():
+        register("dual-head-http", CHAMPION, default=False)
+
+
+@hookimpl
+def register_commands(cli):
+    from .cli import dualhead
+
+    cli.add_command(dualhead)
