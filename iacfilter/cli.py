@@ -203,7 +203,8 @@ def run_filter(runs: list[ScanRun], *, source_root, tech, output, mode, model_di
         for run in runs:
             per_run.append(verdicts[start : start + len(run.findings)])
             start += len(run.findings)
-        log = build_log(runs, per_run, rules, mode=mode, models=used, technologies=techs)
+        log = build_log(runs, per_run, rules, mode=mode, models=used, technologies=techs,
+                        options=scorer_options(budget))
         baselines.stamp(log, runs, verdicts, prints, mode, old, only_new)
         if patterns:
             pattern_filters.record(log, patterns, excluded)

@@ -159,7 +159,9 @@ def explain_one(o: OutputFinding, *, rules: RulesMap, techs, sources, model_name
         from .decide import load_model
 
         try:
-            model = load_model(name)
+            # score again as the run did: with the options it recorded (e.g. a dual-head model's --budget)
+            options = ((o.run.get("properties") or {}).get("iacfilter") or {}).get("options") or {}
+            model = load_model(name, options=options)
         except IacfilterError as exc:
             out["model_problem"] = f"{exc} (pass --model NAME|DIR)"
         else:

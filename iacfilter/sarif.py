@@ -170,7 +170,8 @@ def _verbatim_run(run: ScanRun, verdicts: Sequence[Verdict], mode: str) -> dict[
 
 
 def build_log(runs: Sequence[ScanRun], verdicts: Sequence[Sequence[Verdict]], rules: RulesMap, *, mode: str,
-              models: Sequence[tuple[str, float]], technologies: Mapping[str, Technology] | None = None) -> dict[str, Any]:
+              models: Sequence[tuple[str, float]], technologies: Mapping[str, Technology] | None = None,
+              options: Mapping[str, Any] | None = None) -> dict[str, Any]:
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
     out_runs = []
@@ -184,6 +185,7 @@ def build_log(runs: Sequence[ScanRun], verdicts: Sequence[Sequence[Verdict]], ru
             **(sarif_run.get("properties") or {}),
             "iacfilter": {"version": __version__, "mode": mode,
                           "models": [{"name": m, "threshold": t} for m, t in models],
+                          **({"options": dict(sorted(options.items()))} if options else {}),
                           "counts": dict(sorted(counts.items()))},
         }
         out_runs.append(sarif_run)

@@ -176,4 +176,36 @@ def test_sarif_members_for_converted_findings():
         "headers": {"Host": "shop.example", "Cookie": f"sid={MASK}"}, "body": {"text": f"user=a&password={MASK}"}}
     assert members["webResponse"] == {"protocol": "HTTP", "version": "1.1", "reasonPhrase": "Found", "statusCode": 302,
                                       "headers": {"Content-Type": "text/html"}, "body": {"text": "<html>ok</html>"}}
-    assert sarif_result(finding(details(scanner="x", check="y", url="https://a.example/"))) == {}
+    assert members["properties"]["http"]["request_line"] == "POST /login HTTP/1.1"  # as the scanner wrote it
+    bare = sarif_result(finding(details(scanner="x", check="y", url="https://a.example/")))
+    assert "webRequest" not in bare and "webResponse" not in bare and bare["properties"]["http"]["check"] == "y"
+
+
+@pytest.mark.parametrize("report", ["zap-traditional-plus.json", "burp-issues.xml", "nuclei.jsonl"])
+def test_our_sarif_output_gives_back_the_snippet_the_model_saw(tmp_path, run_cli, report):
+    """One layout: 'explain' and 'triage' rebuild a converted web finding's snippet from iacfilter's own SARIF
+    (masked webRequest/webResponse, and properties.http for the check, its id, parameter, evidence, payload
+    and start lines): it equals the original's."""
+    from pathlib import Path
+
+    from iacfilter.inputs import read_scanner_output
+    from iacfilter.sources import SourceRoot
+
+    source = Path(__file__).parent / "fixtures" / "http" / report
+    out = tmp_path / "out.sarif"
+    assert run_cli("filter", source, "-o", out, "-q").exit_code == 0
+    techs, rules, root = plugins.technologies(), load_rules_map(), SourceRoot(tmp_path)
+    original = read_scanner_output(str(source))[0].findings
+    again = read_scanner_output(str(out))[0].findings
+    classify(original, rules, techs, None)
+    classify(again, rules, techs, None)
+    compared = 0
+    for a, b in zip(original, again):
+        assert b.tech == "http"
+        try:
+            first = snippet(a, root)
+        except NoSnippet:
+            continue
+        assert snippet(b, root).text == first.text
+        compared += 1
+    assert compared

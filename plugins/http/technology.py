@@ -103,10 +103,22 @@ def details_from_sarif(finding: Finding) -> dict[str, Any]:
         response = {"line": line, "status": status, "headers": headers, "body": body, "body_note": note}
     properties = result.get("properties") if isinstance(result.get("properties"), dict) else {}
     note = "" if request or response else "the SARIF result carries no webRequest/webResponse"
-    return make_details(scanner=finding.tool, check=finding.message.split("\n")[0][:FIELD_BUDGET] or finding.rule,
-                        check_id=finding.rule, url=url, method=method, param=str(properties.get("param") or ""),
-                        evidence=finding.code, attack=str(properties.get("attack") or ""), request=request,
-                        response=response, exchange_note=note)
+    ours = properties.get("http") if isinstance(properties.get("http"), dict) else {}  # iacfilter's own output
+    ours = {k: v for k, v in ours.items() if isinstance(v, str)}
+    if request is not None and ours.get("request_line"):
+        request["line"] = ours["request_line"]
+    if response is not None and ours.get("response_line"):
+        response["line"] = ours["response_line"]
+    if response is not None and ours.get("response_body_note"):
+        response["body_note"] = ours["response_body_note"]
+    note = ours.get("exchange_note") or note
+    return make_details(scanner=finding.tool,
+                        check=ours.get("check") or finding.message.split("\n")[0][:FIELD_BUDGET] or finding.rule,
+                        check_id=ours.get("check_id") or finding.rule, url=url, method=method,
+                        param=ours.get("param", str(properties.get("param") or "")),
+                        evidence=ours.get("evidence", finding.code),
+                        attack=ours.get("attack", str(properties.get("attack") or "")),
+                        request=request, response=response, exchange_note=note)
 
 
 def finding_details(finding: Finding) -> dict[str, Any]:
@@ -328,6 +340,16 @@ def sarif_result(finding: Finding) -> dict[str, Any]:
         out["webRequest"] = _sarif_message(d["request"], response=False, url=d.get("url") or "", method=d.get("method") or "")
     if d.get("response"):
         out["webResponse"] = _sarif_message(d["response"], response=True, url="", method="")
+    # What webRequest/webResponse cannot hold, so that our own output gives back the snippet the model saw
+    # ('explain', 'triage'): the scanner's check, its parameter, evidence and payload, the exact start lines.
+    out["properties"] = {"http": {
+        "check": d.get("check") or "", "check_id": d.get("check_id") or "", "param": d.get("param") or "",
+        "evidence": d.get("evidence") or "", "attack": d.get("attack") or "",
+        "request_line": (d.get("request") or {}).get("line") or "",
+        "response_line": (d.get("response") or {}).get("line") or "",
+        "response_body_note": (d.get("response") or {}).get("body_note") or "",
+        "exchange_note": d.get("exchange_note") or "",
+    }}
     return out
 
 
