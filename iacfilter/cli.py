@@ -25,14 +25,52 @@ EXTRAS = {"sklearn": "train", "scipy": "train", "matplotlib": "train", "torch": 
           "transformers": "encoder", "tokenizers": "encoder"}
 
 
+def one_line(text: str) -> str:
+    """``text`` on one printable line: newlines, other line separators and control characters (from file names
+    or input) are written as escapes, so an error is always exactly one line."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
+class OneLineError(click.ClickException):
+    """A usage or option error, shown as one line (click's own shows usage, a hint and the error: four lines)."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"iacfilter: error: {one_line(self.format_message())}", err=True)
+
+
+def _usage(exc: click.UsageError) -> OneLineError:
+    where = exc.ctx.command_path if exc.ctx is not None else "iacfilter"
+    hint = f" (see '{where} --help')" if exc.ctx is not None else ""
+    return OneLineError(f"{where}: {exc.format_message()}{hint}")
+
+
 class Cli(click.Group):
-    """Turns every IacfilterError, and a missing optional package, into one line on stderr and exit code 2."""
+    """Turns every IacfilterError, usage error, OS refusal and missing optional package into one line on stderr
+    and exit code 2."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:
+            raise _usage(exc) from None
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:  # a sub-command's options
+            raise _usage(exc) from None
         except IacfilterError as exc:
-            click.echo(f"iacfilter: error: {exc}", err=True)
+            click.echo(f"iacfilter: error: {one_line(str(exc))}", err=True)
+            ctx.exit(2)
+        except OSError as exc:  # the environment refused something not checked earlier (disk full, permissions)
+            where = f"{exc.filename}: " if exc.filename is not None else ""
+            click.echo(f"iacfilter: error: {one_line(where + (exc.strerror or str(exc)))}", err=True)
             ctx.exit(2)
         except ModuleNotFoundError as exc:
             top = (exc.name or "").split(".")[0]
@@ -41,6 +79,16 @@ class Cli(click.Group):
             click.echo(f"iacfilter: error: {ctx.invoked_subcommand}: needs the Python package {top!r}: "
                        f"pip install 'iacfilter[{EXTRAS[top]}]'", err=True)
             ctx.exit(2)
+
+
+class Probability(click.FloatRange):
+    """A number from 0 to 1; NaN, which click's FloatRange lets through, is refused."""
+
+    def convert(self, value, param, ctx):
+        rv = super().convert(value, param, ctx)
+        if rv != rv:
+            self.fail(f"{value!r} is not a number from 0 to 1.", param, ctx)
+        return rv
 
 
 @click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -84,7 +132,7 @@ FILTER_OPTIONS = {
         "--model", "model_dir", envvar="IACFILTER_MODEL", default=None, metavar="DIR",
         help="Champion directory to score with (default: the embedded default model). Env: IACFILTER_MODEL."),
     "threshold": click.option(
-        "--threshold", type=click.FloatRange(0.0, 1.0), default=None,
+        "--threshold", type=Probability(0.0, 1.0), default=None,
         help="Override the model's frozen threshold: findings scoring below it are filtered."),
     "fmt": click.option(
         "--format", "fmt", type=click.Choice(["sarif", "json", "table"]), default="sarif", show_default=True,

@@ -2,31 +2,46 @@
 
 from __future__ import annotations
 
+import math
 import os
+import stat
 from pathlib import Path
 
 from . import plugins
 from .errors import IacfilterError
+from .sources import REFUSED, os_reason
 from .registry import ScanRun
 
 SNIFF_BYTES = 64 * 1024
 
 
 def max_input_bytes() -> int:
-    return int(float(os.environ.get("IACFILTER_MAX_INPUT_MB", "100")) * 1024 * 1024)
+    """The largest input file read, from IACFILTER_MAX_INPUT_MB (default 100)."""
+    value = os.environ.get("IACFILTER_MAX_INPUT_MB", "100")
+    try:
+        megabytes = float(value)
+    except ValueError:
+        megabytes = math.nan
+    if not (math.isfinite(megabytes) and megabytes > 0):
+        raise IacfilterError("IACFILTER_MAX_INPUT_MB", f"must be a positive number of MiB, not {value!r}")
+    return int(megabytes * 1024 * 1024)
 
 
 def read_text_file(path: str, *, what: str = "input") -> str:
     """The UTF-8 text of a user-given file, or an IacfilterError saying in one line what is wrong."""
+    limit = max_input_bytes()
     p = Path(path)
-    if not p.exists():
-        raise IacfilterError(path, "no such file")
-    if p.is_dir():
+    try:
+        info = p.stat()
+    except FileNotFoundError:
+        raise IacfilterError(path, "no such file") from None
+    except REFUSED as exc:
+        raise IacfilterError(path, f"cannot be read: {os_reason(exc)}") from None
+    if stat.S_ISDIR(info.st_mode):
         raise IacfilterError(path, f"is a directory, not a {what} file")
-    size = p.stat().st_size
+    size = info.st_size
     if size == 0:
         raise IacfilterError(path, "is empty")
-    limit = max_input_bytes()
     if size > limit:
         raise IacfilterError(
             path,
@@ -59,3 +74,5 @@ def read_scanner_output(path: str) -> list[ScanRun]:
         return reader.read(path, text)
     except ValueError as exc:
         raise IacfilterError(path, f"not valid {reader.description}: {exc}") from None
+    except RecursionError:
+        raise IacfilterError(path, f"not valid {reader.description}: nested too deeply") from None

@@ -16,11 +16,20 @@ from .errors import IacfilterError
 
 
 def write_atomically(path: str, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path``; any refusal by the OS is a one-line IacfilterError, no partial file."""
     if path == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    target = Path(path)
+    try:
+        _write(Path(path), text)
+    except (OSError, ValueError) as exc:  # ValueError: an embedded NUL byte in the name
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise IacfilterError(path, f"cannot write output: {reason}") from None
+
+
+def _write(target: Path, text: str) -> None:
+    path = str(target)
     if target.is_dir():
         raise IacfilterError(path, "output path is a directory")
     if not target.parent.is_dir():
