@@ -81,6 +81,18 @@ class Cli(click.Group):
             ctx.exit(2)
 
 
+class OsPath(click.Path):
+    """click.Path that turns down a name the OS cannot take (an embedded NUL) as a usage error, not a traceback."""
+
+    def convert(self, value, param, ctx):
+        try:
+            return super().convert(value, param, ctx)
+        except ValueError as exc:
+            if isinstance(exc, click.BadParameter):
+                raise
+            self.fail(f"{value!r}: {exc}.", param, ctx)
+
+
 class Probability(click.FloatRange):
     """A number from 0 to 1; NaN, which click's FloatRange lets through, is refused."""
 
@@ -116,7 +128,7 @@ def default_model() -> Path:
 
 FILTER_OPTIONS = {
     "source_root": click.option(
-        "--source-root", type=click.Path(file_okay=False), default=".", show_default=True,
+        "--source-root", type=OsPath(file_okay=False), default=".", show_default=True,
         help="Root the flagged paths are relative to. Files outside it are never read."),
     "tech": click.option(
         "--tech", default=None, metavar="NAME",
@@ -216,7 +228,7 @@ def filter_cmd(inputs, **options):
 
 
 @cli.command("scan")
-@click.argument("path", type=click.Path(exists=True))
+@click.argument("path", type=OsPath(exists=True))
 @click.option("--tech", required=True, metavar="NAME", help="Technology to scan for (ansible, chef, puppet, ...).")
 @click.option("--glitch", "glitch", default=None, metavar="CMD",
               help="How to run GLITCH (default: 'glitch' on PATH, or env IACFILTER_GLITCH).")
