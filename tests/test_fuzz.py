@@ -28,7 +28,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 from conftest import SARIF_SCHEMA, make_champion
-from hypothesis import note
+from hypothesis import event, note
 from hypothesis import strategies as st
 from hypothesis import given
 
@@ -151,6 +151,12 @@ def check_opened(world, opened, inputs=()):
             assert real.is_file(), f"opened something that is not a regular file: {path}"
 
 
+def _kind(stderr: str) -> str:
+    """The gist of an error line, for Hypothesis' statistics (which refusals the examples reached)."""
+    problem = stderr.rsplit(": ", 1)[-1] if ": not valid" not in stderr else stderr.split(": not valid", 1)[1]
+    return re.sub(r"[0-9]+|'.*?'|\".*?\"", "_", problem.strip())[:60]
+
+
 def listing(directory: Path) -> set[Path]:
     try:
         return set(directory.iterdir())
@@ -163,6 +169,7 @@ def check_run(world, args, out: Path, *, env=None, inputs=(), expect_ok: bool | 
     before = listing(out.parent)
     code, stdout, stderr, opened = invoke(world, [*args, "-o", out], env)
     note(f"exit {code}; stderr: {stderr!r}")
+    event(f"exit {code}" + (f": {_kind(stderr)}" if code == 2 else ""))
     assert code in (0, 2), f"exit code {code} (a traceback?): {stderr[-2000:]}"
     check_opened(world, opened, inputs)
     if code == 2:
