@@ -19,7 +19,7 @@ from pathlib import Path
 
 from iacfilter import plugins
 from iacfilter.champion import write_manifest
-from iacfilter.decide import classify, decide, load_model
+from iacfilter.decide import Models, classify, decide
 from iacfilter.hookspecs import hookimpl
 from iacfilter.inputs import read_scanner_output
 from iacfilter.registry import ScorerBackend
@@ -39,7 +39,7 @@ class BenchPlugin:
     @staticmethod
     @hookimpl
     def register_scorers(register):
-        register(ScorerBackend("constant-bench", "benchmark-only constant scorer", lambda c: ConstantScorer()))
+        register(ScorerBackend("constant-bench", "benchmark-only constant scorer", lambda c, options=None: ConstantScorer()))
 
 
 def main() -> None:
@@ -59,7 +59,7 @@ def main() -> None:
         write_manifest(champ, {"name": "constant", "backend": "constant-bench", "threshold": 0.5,
                                "smells": ["hard_coded_secret", "suspicious_comment", "use_of_http",
                                           "weak_cryptography_algorithms"], "technologies": ["puppet"]})
-        model = load_model(champ)
+        models = Models.open(str(champ))
         times = []
         for _ in range(args.repeat):
             t0 = time.perf_counter()
@@ -68,8 +68,8 @@ def main() -> None:
             rules = load_rules_map()
             techs = plugins.technologies()
             classify(findings, rules, techs, None)
-            verdicts = decide(findings, model, SourceRoot(SHARED / "corpus" / "puppet"), techs)
-            text = dumps(build_log(runs, [verdicts], rules, mode="annotate", model=model.id, threshold=0.5))
+            verdicts = decide(findings, models, SourceRoot(SHARED / "corpus" / "puppet"), techs)
+            text = dumps(build_log(runs, [verdicts], rules, mode="annotate", models=models.describe()))
             times.append(time.perf_counter() - t0)
         best = min(times)
         print(json.dumps({

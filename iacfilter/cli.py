@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from . import __version__, plugins
-from .decide import classify, decide, load_model, technology
+from .decide import Models, classify, decide, default_champions, technology
 from .errors import IacfilterError
 from .inputs import read_scanner_output
 from .output import write_atomically
@@ -119,11 +119,8 @@ def progress(length: int, label: str, show: bool = True):
 
 
 def default_model() -> Path:
-    defaults = sorted((c for c in plugins.champions().values() if c.default), key=lambda c: c.name)
-    if not defaults:
-        raise IacfilterError("--model", "no model given and no default model is installed; pass --model DIR "
-                                        "(a champion directory with champion.yaml)")
-    return defaults[0].path
+    """The first installed default champion (by name)."""
+    return default_champions()[0]
 
 
 FILTER_OPTIONS = {
@@ -141,8 +138,14 @@ FILTER_OPTIONS = {
         help="annotate: keep filtered results, marked as suppressed (the audit copy). drop: leave them out (for "
              "upload to GitHub code scanning, which ignores suppressions)."),
     "model_dir": click.option(
-        "--model", "model_dir", envvar="IACFILTER_MODEL", default=None, metavar="DIR",
-        help="Champion directory to score with (default: the embedded default model). Env: IACFILTER_MODEL."),
+        "--model", "model_dir", envvar="IACFILTER_MODEL", default=None, metavar="NAME|DIR",
+        help="Champion to score with: an installed champion's name (see 'iacfilter plugins') or a champion "
+             "directory. Default: each finding goes to the installed default champion that covers its "
+             "technology. Env: IACFILTER_MODEL."),
+    "budget": click.option(
+        "--budget", type=int, default=None, metavar="N",
+        help="Tokens of written analysis a generative scorer (dual-head) may spend per finding; 0 classifies the "
+             "prompt alone. Only for models whose backend takes a budget."),
     "threshold": click.option(
         "--threshold", type=Probability(0.0, 1.0), default=None,
         help="Override the model's frozen threshold: findings scoring below it are filtered."),
@@ -175,24 +178,30 @@ def _warn(message: str) -> None:
     click.echo(f"iacfilter: warning: {message}", err=True)
 
 
+def scorer_options(budget: int | None) -> dict:
+    """The scoring options a user gave, for the backends that take them."""
+    return {} if budget is None else {"budget": budget}
+
+
 def run_filter(runs: list[ScanRun], *, source_root, tech, output, mode, model_dir, threshold, fmt, batch_size,
-               quiet, fail_on_findings=False) -> int:
+               quiet, fail_on_findings=False, budget=None) -> int:
     """Score, decide, write; return the number of findings still reported."""
     findings = [f for run in runs for f in run.findings]
     rules = load_rules_map()
     techs = plugins.technologies()
     classify(findings, rules, techs, tech)
     sources = SourceRoot(source_root)
-    model = load_model(model_dir or default_model(), threshold)
+    models = Models.open(model_dir, threshold, scorer_options(budget))
     with progress(len(findings), "scoring", show=not quiet and len(findings) > 200) as bar:
-        verdicts = decide(findings, model, sources, techs, batch_size=batch_size, progress=bar.update, warn=_warn)
+        verdicts = decide(findings, models, sources, techs, batch_size=batch_size, progress=bar.update, warn=_warn)
+    used = models.describe()
     drop = mode == "drop"
     if fmt == "sarif":
         per_run, start = [], 0
         for run in runs:
             per_run.append(verdicts[start : start + len(run.findings)])
             start += len(run.findings)
-        log = build_log(runs, per_run, rules, mode=mode, model=model.id, threshold=model.threshold)
+        log = build_log(runs, per_run, rules, mode=mode, models=used, technologies=techs)
         text = dumps(log)
         problems = check_github_limits(log, text)
         if problems and drop:
@@ -205,7 +214,7 @@ def run_filter(runs: list[ScanRun], *, source_root, tech, output, mode, model_di
         text = as_table(findings, verdicts, drop)
     write_atomically(output, text)
     if not quiet:
-        click.echo(summary(findings, verdicts, model.id, model.threshold), err=True)
+        click.echo(summary(findings, verdicts, used), err=True)
     reported = sum(1 for v in verdicts if not v.filtered)
     if fail_on_findings and reported:
         click.get_current_context().exit(1)
@@ -293,11 +302,12 @@ def main():
     cli(prog_name="iacfilter")
 
 
-def _add_training_commands() -> None:
+def _add_commands() -> None:
     from iacfilter_training.cli import COMMANDS
 
     for command in COMMANDS:
         cli.add_command(command)
+    plugins.add_commands(cli)
 
 
-_add_training_commands()
+_add_commands()

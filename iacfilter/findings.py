@@ -20,25 +20,49 @@ class Finding:
     raw: dict[str, Any] = field(default_factory=dict)
     tech: str | None = None  # set by the technology plugin that owns the finding
     smell: str | None = None  # canonical smell name from the rules map, if the rule is known
+    # What a reader extracted for the technology that will own the finding (e.g. an HTTP exchange). The core
+    # never looks inside; the reader and the technology plugin agree on its shape.
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Snippet:
-    """What a model reads. ``text`` is the rendered input; the other fields are its parts."""
+    """What a model reads. ``text`` is the rendered input; the other fields are its parts.
+
+    Source-line technologies fill ``line``/``before``/``after``; others leave them empty and put their
+    structured parts in ``data`` (backends that understand a technology may read them; ``text`` is for all).
+    """
 
     smell: str
     tech: str
-    line: str  # the flagged line, stripped
+    line: str = ""  # the flagged line, stripped
     before: tuple[str, ...] = ()
     after: tuple[str, ...] = ()
     text: str = ""
+    data: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+
+class NoSnippet(Exception):
+    """Raised by a technology when a finding carries nothing a model could read; the message says why.
+
+    The finding is kept (verdict ``no-source``), never dropped.
+    """
+
+
+@dataclass(frozen=True)
+class Score:
+    """What a scorer may return instead of a bare probability: p(true positive) and the text that led to it."""
+
+    p: float
+    rationale: str | None = None
+    note: str | None = None  # e.g. "analysis truncated at the budget"
 
 
 # Verdicts. Only FILTERED removes a finding from what a user sees; every other verdict keeps it.
 KEPT = "kept"
 FILTERED = "filtered"
 NOT_SCORED = "not-scored"  # the model was not trained on this smell / technology
-NO_SOURCE = "no-source"  # the flagged file could not (or must not) be read
+NO_SOURCE = "no-source"  # nothing to read: the flagged file could not (or must not) be read, no exchange, ...
 UNSCORED = "unscored"  # the scorer failed on this finding
 VERDICTS = (KEPT, FILTERED, NOT_SCORED, NO_SOURCE, UNSCORED)
 
@@ -52,6 +76,7 @@ class Verdict:
     score: float | None = None
     threshold: float | None = None
     model: str | None = None
+    rationale: str | None = None  # a scorer's written analysis, where it gives one
 
     @property
     def filtered(self) -> bool:

@@ -24,3 +24,8 @@ def register_scorers(register):
 @hookspec
 def register_champions(register):
     """Register champion directories shipped with a plugin: ``register(name, path, default=False)``."""
+
+
+@hookspec
+def register_commands(cli):
+    """Add commands to the ``iacfilter`` command line: ``cli`` is the click group (as in ``llm``)."""

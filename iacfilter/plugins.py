@@ -87,6 +87,12 @@ def champions() -> dict[str, ShippedChampion]:
     return {r.name: r.item for r in _collect("register_champions", "champion")}
 
 
+def add_commands(cli) -> None:
+    """Let every plugin add its commands to the click group ``cli``."""
+    load_plugins()
+    pm.hook.register_commands(cli=cli)
+
+
 def everything() -> list[Registered]:
     """Every registered item, for ``iacfilter plugins``."""
     kinds = (("register_readers", "reader"), ("register_technologies", "technology"),

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
-from .findings import Finding, Snippet
+from .findings import Finding, Score, Snippet
 
 
 @dataclass
@@ -36,24 +36,37 @@ class Reader:
 
 @dataclass(frozen=True)
 class Technology:
-    """An IaC technology (or HTTP): which findings it owns and how its snippets are built."""
+    """A technology (Ansible, Chef, Puppet, HTTP, ...): which findings it owns and how their snippets are built.
+
+    ``snippet(finding, sources)`` builds what a model reads from a finding (reading files through ``sources``,
+    a :class:`~iacfilter.sources.SourceRoot`, where the technology needs them) or raises
+    :class:`~iacfilter.findings.NoSnippet` saying why it cannot. ``example(row)`` builds the snippet of one
+    labelled dataset row (a dict) and raises ``ValueError`` on a malformed row. Both must render through the
+    same function, so a model never sees a layout at filter time that it was not trained on.
+    """
 
     name: str
     description: str
     owns: Callable[[Finding], bool]
-    build_snippet: Callable[[str, str, Sequence[str], Sequence[str]], Snippet]  # (smell, line, before, after)
-    context_lines: int = 3
+    snippet: Callable[[Finding, Any], Snippet]
+    example: Callable[[dict], Snippet]
     suffixes: tuple[str, ...] = ()  # file types it covers, for ``iacfilter scan``
+    # Extra members for the SARIF result of a *converted* finding (e.g. ``webRequest``/``webResponse``);
+    # SARIF input is never changed beyond the annotation.
+    sarif_result: Callable[[Finding], dict] | None = None
 
 
 class LoadedScorer(Protocol):
-    def score(self, snippets: Sequence[Snippet]) -> Sequence[float]:
-        """Return p(true positive) for each snippet, in order."""
+    def score(self, snippets: Sequence[Snippet]) -> Sequence["float | Score"]:
+        """Return p(true positive) for each snippet, in order (a float, or a Score with its rationale)."""
 
 
 @dataclass(frozen=True)
 class ScorerBackend:
-    """A scorer backend by name; ``load(champion)`` returns something with ``score(snippets)``.
+    """A scorer backend by name; ``load(champion, options)`` returns something with ``score(snippets)``.
+
+    ``options`` holds the scoring options a user gave (e.g. ``{"budget": 64}``); a backend raises
+    ``IacfilterError`` for an option it does not take, so a user never believes a knob did something.
 
     ``train(params, train, val, out_dir, seed, log)``, where a backend can be trained, fits a model on the
     ``train`` examples (early stopping on ``val`` where it has epochs), writes its files into ``out_dir``
@@ -72,3 +85,13 @@ class ShippedChampion:
     path: Path
     default: bool = False
     extra: dict = field(default_factory=dict)
+
+
+def refuse_options(champion: Any, options: dict, accepted: Sequence[str] = ()) -> None:
+    """One-line error for scoring options a backend does not take (e.g. ``--budget`` for a linear model)."""
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        from .errors import IacfilterError
+
+        names = ", ".join(f"--{k}" for k in unknown)
+        raise IacfilterError(str(champion.path), f"model {champion.name} (backend {champion.backend}) takes no {names}")

@@ -11,7 +11,7 @@ from .findings import FILTERED, KEPT, NO_SOURCE, NOT_SCORED, UNSCORED, VERDICTS,
 COLUMNS = {KEPT: "kept", FILTERED: "filtered", NOT_SCORED: "not scored", NO_SOURCE: "no source", UNSCORED: "unscored"}
 
 
-def summary(findings: Sequence[Finding], verdicts: Sequence[Verdict], model: str, threshold: float) -> str:
+def summary(findings: Sequence[Finding], verdicts: Sequence[Verdict], models: Sequence[tuple[str, float]]) -> str:
     total = Counter(v.verdict for v in verdicts)
     per_smell: dict[str, Counter] = defaultdict(Counter)
     for f, v in zip(findings, verdicts):
@@ -19,7 +19,7 @@ def summary(findings: Sequence[Finding], verdicts: Sequence[Verdict], model: str
     reported = len(verdicts) - total[FILTERED]
     lines = [
         f"iacfilter: {len(verdicts)} findings in, {reported} reported, {total[FILTERED]} filtered "
-        f"(model {model}, threshold {threshold:.2f})",
+        f"({'; '.join(f'model {m}, threshold {t:.2f}' for m, t in models)})",
     ]
     if total[UNSCORED]:
         lines.append(f"iacfilter: warning: {total[UNSCORED]} finding(s) could not be scored and were kept")

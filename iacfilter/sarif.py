@@ -15,12 +15,12 @@ import math
 import re
 from collections import Counter
 from pathlib import Path, PurePosixPath
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 from urllib.parse import quote
 
 from . import __version__
 from .findings import Finding, Verdict
-from .registry import ScanRun
+from .registry import ScanRun, Technology
 from .rules import Rule, RulesMap
 
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -59,6 +59,8 @@ def _unknown_descriptor(finding: Finding) -> dict[str, Any]:
 
 
 def artifact_uri(path: str) -> dict[str, str]:
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+://", path):  # already a URI (a web finding's URL): kept as it is
+        return {"uri": path}
     posix = path.replace("\\", "/")
     if PurePosixPath(posix).is_absolute():
         return {"uri": "file://" + quote(posix)}
@@ -81,6 +83,7 @@ def annotation(finding: Finding, verdict: Verdict) -> dict[str, Any]:
         "model": verdict.model,
         "smell": finding.smell,
         "technology": finding.tech,
+        "rationale": verdict.rationale,
     }
     return {k: v for k, v in data.items() if v is not None}
 
@@ -101,7 +104,8 @@ def _annotate(result: dict, finding: Finding, verdict: Verdict) -> dict:
     return result
 
 
-def _converted_run(run: ScanRun, verdicts: Sequence[Verdict], rules: RulesMap, mode: str) -> dict[str, Any]:
+def _converted_run(run: ScanRun, verdicts: Sequence[Verdict], rules: RulesMap, mode: str,
+                   technologies: Mapping[str, Technology]) -> dict[str, Any]:
     descriptors: dict[str, dict] = {}
     results = []
     for finding, verdict in zip(run.findings, verdicts):
@@ -124,6 +128,9 @@ def _converted_run(run: ScanRun, verdicts: Sequence[Verdict], rules: RulesMap, m
             "locations": [{"physicalLocation": location}],
             "partialFingerprints": {"iacfilterFinding/v1": fingerprint[:32]},
         }
+        extra = technologies.get(finding.tech) if finding.tech else None
+        if extra is not None and extra.sarif_result is not None:
+            result.update({k: v for k, v in extra.sarif_result(finding).items() if k not in result})
         results.append(_annotate(result, finding, verdict))
     ordered = sorted(descriptors)
     index = {rule_id: i for i, rule_id in enumerate(ordered)}
@@ -154,19 +161,20 @@ def _verbatim_run(run: ScanRun, verdicts: Sequence[Verdict], mode: str) -> dict[
 
 
 def build_log(runs: Sequence[ScanRun], verdicts: Sequence[Sequence[Verdict]], rules: RulesMap, *, mode: str,
-              model: str, threshold: float) -> dict[str, Any]:
+              models: Sequence[tuple[str, float]], technologies: Mapping[str, Technology] | None = None) -> dict[str, Any]:
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
     out_runs = []
     for index, (run, run_verdicts) in enumerate(zip(runs, verdicts)):
-        sarif_run = _verbatim_run(run, run_verdicts, mode) if run.sarif_run is not None else _converted_run(run, run_verdicts, rules, mode)
+        sarif_run = _verbatim_run(run, run_verdicts, mode) if run.sarif_run is not None else _converted_run(run, run_verdicts, rules, mode, technologies or {})
         if "automationDetails" not in sarif_run:
             category = f"iacfilter-{run.driver['name'].lower()}-{Path(run.origin).stem}".replace(" ", "-")
             sarif_run["automationDetails"] = {"id": f"{category}/" if len(runs) == 1 else f"{category}-{index}/"}
         counts = Counter(v.verdict for v in run_verdicts)
         sarif_run["properties"] = {
             **(sarif_run.get("properties") or {}),
-            "iacfilter": {"version": __version__, "mode": mode, "model": model, "threshold": _finite(threshold),
+            "iacfilter": {"version": __version__, "mode": mode,
+                          "models": [{"name": m, "threshold": _finite(t)} for m, t in models],
                           "counts": dict(sorted(counts.items()))},
         }
         out_runs.append(sarif_run)

@@ -19,7 +19,7 @@ from typing import Sequence
 
 from iacfilter.findings import Snippet
 from iacfilter.hookspecs import hookimpl
-from iacfilter.registry import ScorerBackend
+from iacfilter.registry import ScorerBackend, refuse_options
 
 CONFIG = "encoder.json"
 
@@ -60,7 +60,8 @@ def predict(model, tokenizer, texts: list[str], max_length: int, device, batch_s
     return out
 
 
-def load(champion) -> EncoderScorer:
+def load(champion, options=None) -> EncoderScorer:
+    refuse_options(champion, options or {})
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from iacfilter.findings import Snippet
 from iacfilter.hookspecs import hookimpl
-from iacfilter.registry import ScorerBackend
+from iacfilter.registry import ScorerBackend, refuse_options
 
 VERSION = 1
 WORD = re.compile(r"[a-z][a-z0-9]*|[0-9]+")
@@ -132,7 +132,8 @@ class LinearFeatureModel:
         return (1.0 / (1.0 + np.exp(-sums))).tolist()
 
 
-def load(champion) -> LinearFeatureModel:
+def load(champion, options=None) -> LinearFeatureModel:
+    refuse_options(champion, options or {})
     from safetensors.numpy import load_file
 
     config = json.loads((champion.path / "features.json").read_text())

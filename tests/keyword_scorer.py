@@ -9,7 +9,7 @@ import json
 
 from iacfilter import plugins
 from iacfilter.hookspecs import hookimpl
-from iacfilter.registry import ScorerBackend
+from iacfilter.registry import ScorerBackend, refuse_options
 
 
 class KeywordScorer:
@@ -26,7 +26,8 @@ class KeywordScorer:
         return out
 
 
-def load(champion):
+def load(champion, options=None):
+    refuse_options(champion, options or {})
     return KeywordScorer(json.loads((champion.path / "keywords.json").read_text()))
 
 

@@ -165,7 +165,7 @@ def test_non_finite_scores_and_thresholds_never_reach_the_output():
     finding = Finding(tool="GLITCH", rule="sec_hard_pass", path="a.yml", line=1, origin="g.csv")
     run_ = ScanRun(origin="g.csv", driver={"name": "GLITCH"}, findings=[finding])
     log = build_log([run_], [[Verdict("kept", "score nan", float("nan"), float("inf"), "m")]], load_rules_map(),
-                    mode="annotate", model="m", threshold=float("nan"))
+                    mode="annotate", models=[("m", float("nan"))])
     doc = json.loads(dumps(log), parse_constant=lambda name: pytest.fail(f"{name} in output"))
     assert "score" not in doc["runs"][0]["results"][0]["properties"]["iacfilter"]
     assert not list(VALIDATOR.iter_errors(doc))

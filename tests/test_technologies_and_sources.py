@@ -31,11 +31,17 @@ def test_explicit_tech_wins_and_unknown_tech_is_an_error():
 
 
 @pytest.mark.parametrize("tech", ["ansible", "chef", "puppet"])
-def test_snippet_has_smell_flagged_line_and_context(tech):
+def test_snippet_has_smell_flagged_line_and_context(tech, tmp_path):
     t = plugins.technologies()[tech]
-    s = t.build_snippet("hard_coded_secret", "  password: x  ", ["a", "", "b"], ["c"])
+    (tmp_path / "f").write_text("a\n\nb\n  password: x  \nc\n")
+    f = finding("f")
+    f.line, f.smell = 4, "hard_coded_secret"
+    s = t.snippet(f, SourceRoot(tmp_path))
     assert s.text == f"{tech} hard coded secret\na\nb\n>>> password: x\nc"
     assert (s.tech, s.smell, s.line, s.before, s.after) == (tech, "hard_coded_secret", "password: x", ("a", "b"), ("c",))
+    # a dataset row renders through the same layout
+    row = {"tech": tech, "smell": "hard_coded_secret", "content": "  password: x  ", "context": "a\n\nb\n  password: x  \nc"}
+    assert t.example(row) == s
 
 
 def test_sources_are_confined_to_the_root(tmp_path):

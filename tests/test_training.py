@@ -7,7 +7,8 @@ import yaml
 from conftest import EXAMPLES, REPO, SHARED, data_subset, run_subprocess
 
 from iacfilter.cli import default_model
-from iacfilter.dataset import load_dataset, split_context
+from iacfilter.dataset import load_dataset
+from iacfilter_plugins.iac import split_context
 
 DATA = SHARED / "data" / "glitch-findings"
 
@@ -46,7 +47,7 @@ def test_features_pipeline_round_trip(tmp_path):
     res = run_subprocess("filter", EXAMPLES / "puppet" / "glitch.csv", "--source-root", EXAMPLES / "puppet",
                          "--model", champ, "-o", out)
     assert res.returncode == 0, res.stderr
-    assert json.loads(out.read_text())["runs"][0]["properties"]["iacfilter"]["model"] == manifest["name"]
+    assert json.loads(out.read_text())["runs"][0]["properties"]["iacfilter"]["models"] == [{"name": manifest["name"], "threshold": manifest["threshold"]}]
     # A second sweep over the same run directory reruns nothing.
     before = {p: p.stat().st_mtime_ns for p in run.glob("trials/*/metrics.json")}
     assert run_subprocess("sweep", "--config", tmp_path / "sweep.yaml", "--run-dir", run).returncode == 0

@@ -45,6 +45,7 @@ def freeze(run_dir: Path, out_dir: Path, name: str | None = None) -> Path:
         "backend": metrics["backend"],
         "base_model": (metrics["params"] or {}).get("model", "none (trained from scratch)"),
         "threshold": selection["threshold"],
+        "threshold_objective": metrics.get("threshold_objective", {"objective": "f1"}),
         "smells": metrics["smells"],
         "technologies": metrics["technologies"],
         "metrics": {

@@ -206,27 +206,26 @@ def champion_build(ctx, config_path, run_dir, out_dir, name, jobs):
 
 @click.command("eval")
 @click.argument("dataset", type=click.Path())
-@click.option("--model", "model_dir", envvar="IACFILTER_MODEL", default=None, metavar="DIR",
-              help="Champion directory (default: the embedded default model).")
+@click.option("--model", "model_dir", envvar="IACFILTER_MODEL", default=None, metavar="NAME|DIR",
+              help="Champion name or directory (default: the installed default champion covering each example).")
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None, help="Override the frozen threshold.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--plot", "plot_dir", type=click.Path(file_okay=False), default=None,
               help="Write pr_curve.png and threshold_sweep.png here.")
 def eval_cmd(dataset, model_dir, threshold, as_json, plot_dir):
     """Precision, recall, F1, FP removed and TP kept of a model on a labelled JSONL dataset."""
-    from iacfilter.cli import default_model
-    from iacfilter.decide import load_model
+    from iacfilter.decide import Models
 
     from .evaluate import evaluate, render
 
-    model = load_model(model_dir or default_model(), threshold)
-    result = evaluate(dataset, model)
+    models = Models.open(model_dir, threshold)
+    result = evaluate(dataset, models)
     labels, scores = result.pop("_labels"), result.pop("_scores")
     if plot_dir:
         from .plots import plot
 
-        for path in plot(Path(plot_dir), labels, scores, result["threshold_sweep"], model.threshold,
-                         f"{model.id} on {Path(dataset).name}"):
+        for path in plot(Path(plot_dir), labels, scores, result["threshold_sweep"], result["threshold"],
+                         f"{result['model']} on {Path(dataset).name}"):
             click.echo(f"wrote {path}", err=True)
     click.echo(json.dumps(result, indent=2) if as_json else render(result))
 

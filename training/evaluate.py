@@ -5,24 +5,42 @@ from __future__ import annotations
 from pathlib import Path
 
 from iacfilter.dataset import load_dataset
-from iacfilter.decide import Model
+from iacfilter.decide import Models
 
 from . import metrics as m
 
 
-def evaluate(dataset: str | Path, model: Model, batch_size: int = 64) -> dict:
+def evaluate(dataset: str | Path, models: Models, batch_size: int = 64) -> dict:
+    """Score every example with the champion that covers it, as ``filter`` would; report at its threshold.
+
+    Scores are shifted so that every model's own threshold maps onto the reported one (``threshold``):
+    ``p - t_model + t``. With one model (the usual case) nothing moves.
+    """
     examples = load_dataset(dataset)
-    covered = [i for i, e in enumerate(examples) if model.champion.covers(e.snippet.smell, e.snippet.tech)]
-    scores = [1.0] * len(examples)  # a finding the model does not cover passes through: kept
-    for start in range(0, len(covered), batch_size):
-        idx = covered[start : start + batch_size]
-        for i, p in zip(idx, model.scorer.score([examples[i].snippet for i in idx])):
-            scores[i] = float(p)
+    scores = [1.0] * len(examples)  # a finding no model covers passes through: kept
+    groups: dict[str, list[int]] = {}
+    by_name = {c.name: c for c in models.champions}
+    for i, e in enumerate(examples):
+        champion = models.champion_for(e.snippet.smell, e.snippet.tech)
+        if champion is not None:
+            groups.setdefault(champion.name, []).append(i)
+    for name in sorted(groups):
+        model = models.model(by_name[name])
+        covered = groups[name]
+        for start in range(0, len(covered), batch_size):
+            idx = covered[start : start + batch_size]
+            for i, p in zip(idx, model.scorer.score([examples[i].snippet for i in idx])):
+                scores[i] = float(getattr(p, "p", p))
+    used = models.used() or [models.model(models.champions[0])]
+    t = used[0].threshold
+    for model in used[1:]:
+        for i in groups.get(model.id, []):
+            scores[i] = scores[i] - model.threshold + t
     labels = [e.label for e in examples]
-    t = model.threshold
+    n_covered = sum(len(v) for v in groups.values())
     result = {
-        "dataset": str(dataset), "model": model.id, "threshold": t, "n": len(examples),
-        "not_scored": len(examples) - len(covered),
+        "dataset": str(dataset), "model": ", ".join(m.id for m in used), "threshold": t, "n": len(examples),
+        "not_scored": len(examples) - n_covered,
         **{k: v for k, v in m.metrics(labels, scores, t).items()},
         "per_tech": m.grouped(labels, scores, [e.snippet.tech for e in examples], t),
         "per_smell": m.grouped(labels, scores, [e.snippet.smell for e in examples], t),

@@ -51,9 +51,24 @@ def threshold_sweep(labels, scores, grid: Sequence[float]) -> list[dict]:
     return [{"threshold": t, **{k: v for k, v in metrics(labels, scores, t).items() if k != "confusion"}} for t in grid]
 
 
-def best_threshold(sweep: list[dict]) -> dict:
-    """Highest F1; ties go to the lower threshold (keep more real problems)."""
-    return max(sweep, key=lambda row: (round(row["f1"], 12), -row["threshold"]))
+OBJECTIVES = ("f1", "recall")
+
+
+def best_threshold(sweep: list[dict], objective: str = "f1", min_recall: float = 0.95) -> dict:
+    """The threshold a champion is frozen at.
+
+    ``f1``: highest F1. ``recall`` (recall-first): the highest precision among thresholds that keep at least
+    ``min_recall`` of the true positives (F1 breaks ties); when none does, the one with the highest recall.
+    Ties go to the lower threshold (keep more real problems).
+    """
+    if objective == "f1":
+        return max(sweep, key=lambda row: (round(row["f1"], 12), -row["threshold"]))
+    if objective != "recall":
+        raise ValueError(f"threshold objective must be one of {OBJECTIVES}, not {objective!r}")
+    feasible = [row for row in sweep if row["recall"] >= min_recall - 1e-12]
+    if not feasible:
+        return max(sweep, key=lambda row: (round(row["recall"], 12), round(row["precision"], 12), -row["threshold"]))
+    return max(feasible, key=lambda row: (round(row["precision"], 12), round(row["f1"], 12), -row["threshold"]))
 
 
 def pr_curve(labels, scores) -> list[tuple[float, float, float]]:

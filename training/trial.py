@@ -89,9 +89,11 @@ def run_trial(config: dict[str, Any], out_dir: str | Path, log: Callable[[str], 
     if not main_process:
         return {}
     labels = [e.label for e in val_set]
-    grid = m.thresholds(**{**DEFAULT_THRESHOLDS, **(config.get("thresholds") or {})})
+    choice = {**DEFAULT_THRESHOLDS, **(config.get("thresholds") or {})}
+    objective, min_recall = choice.pop("objective", "f1"), float(choice.pop("min_recall", 0.95))
+    grid = m.thresholds(**choice)
     sweep = m.threshold_sweep(labels, scores, grid)
-    best = m.best_threshold(sweep)
+    best = m.best_threshold(sweep, objective, min_recall)
     result = {
         "trial": out.name,
         "name": config.get("name", out.name),
@@ -106,6 +108,7 @@ def run_trial(config: dict[str, Any], out_dir: str | Path, log: Callable[[str], 
         "data": {"train": fingerprint(config["train"]), "val": fingerprint(config["val"])},
         "val_at_0.5": m.metrics(labels, scores, 0.5),
         "best_threshold": best["threshold"],
+        "threshold_objective": {"objective": objective, **({"min_recall": min_recall} if objective == "recall" else {})},
         "val": m.metrics(labels, scores, best["threshold"]),
         "threshold_sweep": sweep,
     }
