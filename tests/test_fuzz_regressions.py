@@ -253,10 +253,10 @@ def test_percent_00_in_a_sarif_uri_and_nul_in_a_csv_field_are_no_source(tmp_path
     sarif.write_text(json.dumps(sarif_log(result)))
     assert verdicts(filter_ok(tmp_path, champion, sarif, hostile_root)) == [
         ("no-source", "path has an embedded NUL byte; not opened")]
-    csv = tmp_path / "g.csv"  # a NUL in the first 8 KiB makes the file binary; past them it reaches the path
-    csv.write_text("PATH,LINE,ERROR\n" + "a.yml,1,sec_hard_pass\n" * 400 + "a\x00.yml,1,sec_hard_pass\n")
-    got = verdicts(filter_ok(tmp_path, champion, csv, hostile_root))
-    assert len(got) == 401 and got[-1] == ("no-source", "path has an embedded NUL byte; not opened")
+    csv = tmp_path / "g.csv"  # one stray NUL does not make a text file binary: it reaches the path check
+    csv.write_text("PATH,LINE,ERROR\na.yml,1,sec_hard_pass\na\x00.yml,1,sec_hard_pass\n")
+    assert verdicts(filter_ok(tmp_path, champion, csv, hostile_root))[1] == (
+        "no-source", "path has an embedded NUL byte; not opened")
 
 
 def test_long_names_and_loops_from_glitch_csv_are_no_source(tmp_path, champion, hostile_root):
