@@ -13,7 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES, SARIF_SCHEMA, make_champion, run_subprocess
+from conftest import EXAMPLES, SARIF_SCHEMA, run_subprocess
 
 from iacfilter import validate
 from iacfilter.cli import cli
