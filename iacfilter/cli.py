@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -12,7 +14,8 @@ import click
 from . import __version__, plugins
 from .decide import Models, classify, decide, default_champions, technology
 from .errors import IacfilterError
-from .inputs import read_scanner_output
+from .findings import Finding, NoSnippet
+from .inputs import read_scanner_output, read_scanner_stdin
 from .output import write_atomically
 from .registry import ScanRun
 from .report import as_json, as_table, columns, summary
@@ -150,8 +153,8 @@ FILTER_OPTIONS = {
         "--threshold", type=Probability(0.0, 1.0), default=None,
         help="Override the model's frozen threshold: findings scoring below it are filtered."),
     "fmt": click.option(
-        "--format", "fmt", type=click.Choice(["sarif", "json", "table"]), default="sarif", show_default=True,
-        help="Output format."),
+        "--format", "fmt", type=click.Choice(["sarif", "json", "table", "html"]), default="sarif", show_default=True,
+        help="Output format (html: one self-contained page with a sortable table and a chart per smell)."),
     "batch_size": click.option(
         "--batch-size", type=click.IntRange(1, 4096), default=64, show_default=True,
         help="Snippets scored per model call."),
@@ -159,6 +162,26 @@ FILTER_OPTIONS = {
     "fail_on_findings": click.option(
         "--fail-on-findings", is_flag=True,
         help="Exit with code 1 when any finding is still reported after filtering (for pre-commit and CI gates)."),
+    # issue 11: baselines, pattern filters, the code scanning category
+    "baseline": click.option(
+        "--baseline", default=None, metavar="OLD.sarif", type=click.Path(dir_okay=False),
+        help="An earlier iacfilter output: mark each result new, unchanged, updated or absent (SARIF baselineState) "
+             "by a fingerprint that ignores line numbers."),
+    "only_new": click.option("--only-new", is_flag=True, help="With --baseline: report only new results."),
+    "include": click.option(
+        "--include", multiple=True, metavar="GLOB[:RULE]",
+        help="Keep findings matching this filter-sarif pattern (repeatable; later patterns win)."),
+    "exclude": click.option(
+        "--exclude", multiple=True, metavar="GLOB[:RULE]",
+        help="Leave out findings matching this filter-sarif pattern, before scoring (repeatable), e.g. "
+             "'tests/**' or '**/*.pp:IAC-HARD-CODED-*'."),
+    "patterns_file": click.option(
+        "--patterns-file", multiple=True, metavar="FILE", type=click.Path(dir_okay=False),
+        help="filter-sarif patterns, one per line ('+glob[:rule]' or '-glob[:rule]'; '#' comments), applied "
+             "first; then every --exclude, then every --include (so an include takes back what an exclude left out)."),
+    "category": click.option(
+        "--category", default=None, metavar="NAME",
+        help="Code scanning category: sets each run's automationDetails.id (NAME/, or NAME-i/ for several runs)."),
 }
 
 
@@ -184,10 +207,22 @@ def scorer_options(budget: int | None) -> dict:
 
 
 def run_filter(runs: list[ScanRun], *, source_root, tech, output, mode, model_dir, threshold, fmt, batch_size,
-               quiet, fail_on_findings=False, budget=None) -> int:
+               quiet, fail_on_findings=False, budget=None, baseline=None, only_new=False, include=(), exclude=(),
+               patterns_file=(), category=None) -> int:
     """Score, decide, write; return the number of findings still reported."""
-    findings = [f for run in runs for f in run.findings]
+    from . import baseline as baselines, patterns as pattern_filters
+
+    if only_new and not baseline:
+        raise click.UsageError("--only-new needs --baseline OLD.sarif")
     rules = load_rules_map()
+    patterns = pattern_filters.read_patterns(include, exclude, patterns_file)
+    excluded = [0] * len(runs)
+    if patterns:
+        runs, excluded = pattern_filters.apply(runs, patterns, rules)
+        if not quiet:
+            click.echo(f"iacfilter: {sum(excluded)} finding(s) excluded by patterns before scoring", err=True)
+    old = baselines.Baseline.read(baseline, rules) if baseline else None
+    findings = [f for run in runs for f in run.findings]
     techs = plugins.technologies()
     classify(findings, rules, techs, tech)
     sources = SourceRoot(source_root)
@@ -196,26 +231,49 @@ def run_filter(runs: list[ScanRun], *, source_root, tech, output, mode, model_di
         verdicts = decide(findings, models, sources, techs, batch_size=batch_size, progress=bar.update, warn=_warn)
     used = models.describe()
     drop = mode == "drop"
+    prints = baselines.fingerprints(findings, rules, sources)
+    states = [None] * len(findings)
+    if old:
+        states, absent = baselines.states(prints, verdicts, old)
+        if not quiet:
+            counts = Counter(states)
+            counts["absent"] = len(absent)
+            click.echo(f"iacfilter: against baseline {baseline}: {baselines.describe(counts)}", err=True)
     if fmt == "sarif":
         per_run, start = [], 0
         for run in runs:
             per_run.append(verdicts[start : start + len(run.findings)])
             start += len(run.findings)
         log = build_log(runs, per_run, rules, mode=mode, models=used, technologies=techs)
+        baselines.stamp(log, runs, verdicts, prints, mode, old, only_new)
+        if patterns:
+            pattern_filters.record(log, patterns, excluded)
+        if category:
+            for i, sarif_run in enumerate(log["runs"]):
+                sarif_run["automationDetails"] = {"id": f"{category}/" if len(runs) == 1 else f"{category}-{i}/"}
         text = dumps(log)
         problems = check_github_limits(log, text)
         if problems and drop:
             raise IacfilterError(output, "; ".join(problems) + " (split the input by technology or directory)")
         for problem in problems:
             _warn(f"GitHub code scanning would reject this file: {problem}")
-    elif fmt == "json":
-        text = as_json(findings, verdicts, drop)
     else:
-        text = as_table(findings, verdicts, drop)
+        shown = [i for i, state in enumerate(states) if not only_new or state == "new"]
+        f_shown, v_shown = [findings[i] for i in shown], [verdicts[i] for i in shown]
+        if fmt == "json":
+            text = as_json(f_shown, v_shown, drop)
+        elif fmt == "html":
+            from .html_report import as_html
+
+            codes = [baselines.flagged_code(findings[i], sources) for i in shown]
+            text = as_html(f_shown, v_shown, drop, used, [c if not c.startswith("@line") else "" for c in codes],
+                           [states[i] for i in shown], title=", ".join(sorted({r.origin for r in runs})))
+        else:
+            text = as_table(f_shown, v_shown, drop)
     write_atomically(output, text)
     if not quiet:
         click.echo(summary(findings, verdicts, used), err=True)
-    reported = sum(1 for v in verdicts if not v.filtered)
+    reported = sum(1 for v, state in zip(verdicts, states) if not v.filtered and (not only_new or state == "new"))
     if fail_on_findings and reported:
         click.get_current_context().exit(1)
     return reported
@@ -228,11 +286,13 @@ def filter_cmd(inputs, **options):
     """Score the findings in scanner output files and write filtered SARIF.
 
     INPUT is GLITCH output (--csv, 2.x or 1.x, or --linter rows) or SARIF 2.1.0 from any tool; the format is
-    detected from the content. Example:
+    detected from the content; '-' reads it from standard input. Example:
 
         iacfilter filter glitch.csv --source-root repo/ -o filtered.sarif
     """
-    runs = [run for path in inputs for run in read_scanner_output(path)]
+    if list(inputs).count("-") > 1:
+        raise click.UsageError("'-' (standard input) can be given only once")
+    runs = [run for path in inputs for run in (read_scanner_stdin() if path == "-" else read_scanner_output(path))]
     run_filter(runs, **options)
 
 
@@ -311,3 +371,179 @@ def _add_commands() -> None:
 
 
 _add_commands()
+
+
+# --- issue 11: explain a decision, label findings, triage in the terminal -------------------------------------
+
+def _split_location(location: str) -> tuple[str, int]:
+    path, sep, line = location.rpartition(":")
+    if not sep or not path or not line.isdigit() or int(line) < 1:
+        raise IacfilterError(location, "expected PATH:LINE (LINE counts from 1)")
+    return path, int(line)
+
+
+def _load_examples(datasets) -> list:
+    from .dataset import load_dataset
+
+    return [e for d in datasets for e in load_dataset(d)]
+
+
+@cli.command("explain")
+@click.argument("output_file", metavar="OUT.sarif", type=click.Path(dir_okay=False))
+@click.argument("selector", metavar="INDEX|PATH:LINE")
+@click.option("--source-root", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Root the flagged paths are relative to (as given to 'filter').")
+@click.option("--model", "model_dir", default=None, metavar="NAME|DIR",
+              help="Champion to explain with (default: the one named in the output).")
+@click.option("--dataset", "datasets", multiple=True, type=click.Path(dir_okay=False), metavar="D.jsonl",
+              help="Labelled dataset(s) to show the nearest examples from (repeatable).")
+@click.option("-k", "--nearest", "k", type=click.IntRange(1, 50), default=3, show_default=True,
+              help="How many nearest examples to show.")
+@click.option("--tech", default=None, metavar="NAME", help="Technology, as given to 'filter --tech'.")
+@click.option("--json", "as_json_", is_flag=True, help="Print JSON instead of text.")
+def explain_cmd(output_file, selector, source_root, model_dir, datasets, k, tech, as_json_):
+    """Why a finding of an iacfilter output was kept or filtered.
+
+    INDEX counts the output's results from 1 in file order; PATH:LINE picks every result on that line. Shows
+    the snippet the model saw, score and threshold, verdict and reason, the rule (CWE, severity), the features
+    that moved the score (where the model can say), the nearest labelled examples (--dataset) and a dual-head
+    model's rationale. Example:
+
+        iacfilter explain out.sarif playbooks/site.yml:8 --source-root repo/ --dataset train.jsonl
+    """
+    from . import explain
+
+    rules, techs = load_rules_map(), plugins.technologies()
+    if tech is not None:
+        technology(techs, tech)
+    chosen = explain.select(explain.read_output(output_file), selector, output_file)
+    sources = SourceRoot(source_root)
+    examples = _load_examples(datasets)
+    items = []
+    for o in chosen:
+        explain.classify_one(o, rules, techs, tech)
+        items.append(explain.explain_one(o, rules=rules, techs=techs, sources=sources, model_name=model_dir,
+                                         examples=examples, k=k))
+    click.echo(explain.as_json(items) if as_json_ else "\n".join(explain.render(e) for e in items), nl=False)
+
+
+@cli.command("label")
+@click.argument("location", metavar="PATH:LINE")
+@click.argument("label", type=click.Choice(["tp", "fp"], case_sensitive=False))
+@click.option("--dataset", required=True, type=click.Path(dir_okay=False), metavar="D.jsonl",
+              help="Dataset to add the row to (created if missing; an earlier label of the same finding is replaced).")
+@click.option("--source-root", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Root PATH is relative to.")
+@click.option("--tech", default=None, metavar="NAME", help="Technology (default: decided by file type).")
+@click.option("--smell", default=None, metavar="NAME",
+              help="Canonical smell (hard_coded_secret, suspicious_comment, ...); default: the smell of the result at "
+                   "PATH:LINE in --sarif.")
+@click.option("--sarif", "sarif_file", default=None, type=click.Path(dir_okay=False), metavar="OUT.sarif",
+              help="An iacfilter output to take the finding's smell and technology from.")
+def label_cmd(location, label, dataset, source_root, tech, smell, sarif_file):
+    """Label the finding at PATH:LINE a true (tp) or false (fp) positive in a dataset.
+
+    The row is built from the source file by the technology's own snippet code, exactly what the filter shows
+    the model, so 'iacfilter train' learns from it. Example:
+
+        iacfilter label playbooks/site.yml:8 fp --smell hard_coded_secret --dataset team.jsonl --source-root repo/
+    """
+    from . import explain, triage
+
+    path, line = _split_location(location)
+    rules, techs = load_rules_map(), plugins.technologies()
+    if tech is not None:
+        technology(techs, tech)
+    known = {r.smell for r in rules.rules}
+    if sarif_file:
+        hits = explain.select(explain.read_output(sarif_file), location, sarif_file)
+        for o in hits:
+            explain.classify_one(o, rules, techs, tech)
+        smells = sorted({o.finding.smell for o in hits if o.finding.smell})
+        if smell is None:
+            if len(smells) != 1:
+                raise IacfilterError(location, f"several smells here ({', '.join(smells) or 'none known'}): pick one with --smell")
+            smell = smells[0]
+        tech = tech or next((o.finding.tech for o in hits if o.finding.smell == smell), None)
+    if smell is None:
+        raise click.UsageError("give --smell NAME, or --sarif OUT.sarif to take it from an iacfilter output")
+    if smell not in known:
+        raise IacfilterError(f"--smell {smell}", f"unknown smell (known: {', '.join(sorted(known))})")
+    finding = Finding(tool="iacfilter", rule=smell, path=path, line=line, smell=smell)
+    finding.tech = tech or next((n for n, t in sorted(techs.items()) if t.owns(finding)), None)
+    try:
+        snippet = triage.snippet_of(finding, techs, SourceRoot(source_root))
+    except NoSnippet as exc:
+        raise IacfilterError(location, str(exc)) from None
+    row = triage.row_for(finding, snippet, triage.LABELS[label.lower()], techs[finding.tech], "iacfilter label")
+    before = triage.upsert(dataset, row)
+    was = "" if before is None else f" (was {before})"
+    click.echo(f"labelled {location} {row['label']}{was}: {finding.smell} in {finding.tech} -> {dataset}", err=True)
+
+
+@cli.command("triage")
+@click.argument("output_file", metavar="OUT.sarif", type=click.Path(dir_okay=False))
+@click.option("--dataset", required=True, type=click.Path(dir_okay=False), metavar="D.jsonl",
+              help="Dataset the answers go to (created if missing). Findings it already holds are skipped.")
+@click.option("--source-root", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Root the flagged paths are relative to (as given to 'filter').")
+@click.option("--tech", default=None, metavar="NAME", help="Technology, as given to 'filter --tech'.")
+@click.option("--only", type=click.Choice(["all", "kept", "filtered"]), default="all", show_default=True,
+              help="Which verdicts to walk.")
+def triage_cmd(output_file, dataset, source_root, tech, only):
+    """Walk the findings of an iacfilter output and label each in the terminal.
+
+    Keys: t true positive, f false positive, s skip, q quit. Every answer is written at once; run it again
+    to go on where you stopped. Retrain with the team's dataset next to the shipped one
+    ('train: [train.jsonl, team.jsonl]' in a trial config) and check it with 'iacfilter eval team.jsonl'.
+    """
+    from . import explain, triage
+
+    rules, techs = load_rules_map(), plugins.technologies()
+    if tech is not None:
+        technology(techs, tech)
+    found = explain.read_output(output_file)
+    items = []
+    for o in found:
+        explain.classify_one(o, rules, techs, tech)
+        verdict = o.recorded.get("verdict")
+        if only == "all" or (only == "filtered") == (verdict == "filtered"):
+            items.append((o.finding, o.recorded))
+    with _keys() as read_key:
+        counts = triage.walk(items, dataset, techs, SourceRoot(source_root), getchar=read_key, echo=click.echo)
+    parts = [f"{counts[k]} {k}" for k in ("TP", "FP", "skipped", "left", "already labelled", "no snippet") if counts[k]]
+    click.echo(f"triage: {', '.join(parts) or 'nothing to label'} -> {dataset}", err=True)
+
+
+
+@contextmanager
+def _keys():
+    """A function returning one key press. On a terminal, it stays in cbreak mode (no line buffering, no echo)
+    for the whole session, so keys typed ahead are never lost or echoed; from a pipe, the next non-blank
+    character. End of input (or Ctrl-D) reads as 'q'."""
+    if not sys.stdin.isatty():
+        def piped() -> str:
+            while True:
+                ch = sys.stdin.read(1)
+                if not ch:
+                    return "q"
+                if not ch.isspace():
+                    return ch
+
+        yield piped
+        return
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    tty.setcbreak(fd)
+
+    def pressed() -> str:
+        ch = os.read(fd, 1).decode("utf-8", errors="replace")
+        return "q" if ch in ("", "\x04") else ch
+
+    try:
+        yield pressed
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)

@@ -28,7 +28,12 @@ class Example:
     row: dict
 
 
-def load_dataset(path: str | Path) -> list[Example]:
+def load_dataset(path: str | Path | list | tuple) -> list[Example]:
+    """The examples of one dataset file, or of several in order (``train: [shipped.jsonl, team.jsonl]``)."""
+    if isinstance(path, (list, tuple)):
+        if not path:
+            raise IacfilterError("dataset", "an empty list of dataset files")
+        return [e for p in path for e in load_dataset(p)]
     text = read_text_file(str(path), what="dataset")
     techs = plugins.technologies()
     examples = []
@@ -57,5 +62,7 @@ def load_dataset(path: str | Path) -> list[Example]:
     return examples
 
 
-def fingerprint(path: str | Path) -> str:
+def fingerprint(path: str | Path | list | tuple) -> str | list[str]:
+    if isinstance(path, (list, tuple)):
+        return [fingerprint(p) for p in path]
     return "sha256:" + hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -57,6 +57,9 @@ class Technology:
 
 
 class LoadedScorer(Protocol):
+    # Optional: ``explain(snippet) -> [(feature, weight), ...]``, the features that moved the score (positive:
+    # towards a true positive); ``iacfilter explain`` shows them where a scorer has it.
+
     def score(self, snippets: Sequence[Snippet]) -> Sequence["float | Score"]:
         """Return p(true positive) for each snippet, in order (a float, or a Score with its rationale)."""
 

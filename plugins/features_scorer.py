@@ -131,6 +131,16 @@ class LinearFeatureModel:
         sums = np.bincount(rows, weights=self.weights[indices], minlength=len(snippets)) + self.bias
         return (1.0 / (1.0 + np.exp(-sums))).tolist()
 
+    def explain(self, snippet: Snippet) -> list[tuple[str, float]]:
+        """Each named feature of the snippet with its weight (features sharing a hash bucket: the first named)."""
+        seen, out = set(), []
+        for name in extract(snippet):
+            bucket = _bucket(name, self.bits)
+            if bucket not in seen:
+                seen.add(bucket)
+                out.append((name, float(self.weights[bucket])))
+        return out
+
 
 def load(champion, options=None) -> LinearFeatureModel:
     refuse_options(champion, options or {})

@@ -254,7 +254,8 @@ def test_percent_00_in_a_sarif_uri_and_nul_in_a_csv_field_are_no_source(tmp_path
     assert verdicts(filter_ok(tmp_path, champion, sarif, hostile_root)) == [
         ("no-source", "path has an embedded NUL byte; not opened")]
     csv = tmp_path / "g.csv"  # one stray NUL does not make a text file binary: it reaches the path check
-    csv.write_text("PATH,LINE,ERROR\na.yml,1,sec_hard_pass\na\x00.yml,1,sec_hard_pass\n")
+    csv.write_text("PATH,LINE,ERROR,DESCRIPTION,CODE\na.yml,1,sec_hard_pass,Hard-coded password. (CWE-259),x\n"
+                   "a\x00.yml,1,sec_hard_pass,Hard-coded password. (CWE-259),x\n")
     assert verdicts(filter_ok(tmp_path, champion, csv, hostile_root))[1] == (
         "no-source", "path has an embedded NUL byte; not opened")
 

@@ -1,0 +1,95 @@
+"""Cost of fingerprints and of a baseline comparison on top of the spine, for N findings (default 10,000).
+
+Builds N findings from the real Puppet corpus output (GLITCH 2.0), decides them with a constant scorer, writes
+an annotated log as the baseline, then times: fingerprinting (rule + file + normalised code), stamping the
+log against the baseline (partialFingerprints + baselineState), reading the baseline back, and the pattern
+filter. The SARIF writer itself (build_log) is the spine's cost, not counted here.
+
+    python benchmarks/baseline.py [--findings 10000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from spine import SHARED, BenchPlugin
+
+from iacfilter import baseline as baselines, patterns, plugins
+from iacfilter.champion import write_manifest
+from iacfilter.decide import Models, classify, decide
+from iacfilter.inputs import read_scanner_output
+from iacfilter.rules import load_rules_map
+from iacfilter.sarif import build_log, dumps
+from iacfilter.sources import SourceRoot
+
+
+def timed(fn, repeat):
+    times, out = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return out, min(times), statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--findings", type=int, default=10_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    plugins.pm.register(BenchPlugin, name="constant-bench")
+    rows = (SHARED / "outputs" / "puppet-security.csv").read_text().splitlines()
+    body = rows[1:]
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp, "big.csv")
+        csv.write_text("\n".join([rows[0], *(body[i % len(body)] for i in range(args.findings))]) + "\n")
+        champ = Path(tmp, "champion")
+        champ.mkdir()
+        (champ / "weights.json").write_text("{}")
+        write_manifest(champ, {"name": "constant", "backend": "constant-bench", "threshold": 0.5,
+                               "smells": ["hard_coded_secret", "suspicious_comment", "use_of_http",
+                                          "weak_cryptography_algorithms"], "technologies": ["puppet"]})
+        runs = read_scanner_output(str(csv))
+        findings = runs[0].findings
+        rules, techs = load_rules_map(), plugins.technologies()
+        classify(findings, rules, techs, None)
+        sources = SourceRoot(SHARED / "corpus" / "puppet")
+        t0 = time.perf_counter()
+        verdicts = decide(findings, Models.open(str(champ)), sources, techs)
+        spine = time.perf_counter() - t0
+        prints, fp_best, _ = timed(lambda: baselines.fingerprints(findings, rules, sources), args.repeat)
+        old_log = build_log(runs, [verdicts], rules, mode="annotate", models=[("constant", 0.5)])
+        baselines.stamp(old_log, runs, verdicts, prints, "annotate")
+        old = Path(tmp, "old.sarif")
+        old.write_text(dumps(old_log))
+        base, read_best, _ = timed(lambda: baselines.Baseline.read(str(old), rules), args.repeat)
+
+        stamp_times = []
+        for _ in range(args.repeat):
+            log = build_log(runs, [verdicts], rules, mode="annotate", models=[("constant", 0.5)])
+            t0 = time.perf_counter()
+            counts = baselines.stamp(log, runs, verdicts, prints, "annotate", base)
+            stamp_times.append(time.perf_counter() - t0)
+        stamp_best = min(stamp_times)
+        pats = patterns.read_patterns(excludes=["**/tests/**", "**/spec/**:IAC-*"], includes=["**/manifests/**"])
+        (_, excluded), pat_best, _ = timed(lambda: patterns.apply(runs, pats, rules), args.repeat)
+        print(json.dumps({
+            "benchmark": "fingerprints, baseline and patterns (constant scorer)",
+            "findings": len(findings),
+            "spine_decide_seconds": round(spine, 3),
+            "fingerprints_seconds": round(fp_best, 3),
+            "baseline_read_seconds": round(read_best, 3),
+            "stamp_against_baseline_seconds": round(stamp_best, 3),
+            "patterns_seconds": round(pat_best, 3),
+            "states": dict(counts),
+            "excluded_by_patterns": excluded,
+        }, indent=2))
+
+
+if __name__ == "__main__":
+    main()
