@@ -71,6 +71,11 @@ class Cli(click.Group):
         except IacfilterError as exc:
             click.echo(f"iacfilter: error: {one_line(str(exc))}", err=True)
             ctx.exit(2)
+        except ValueError as exc:  # a NUL byte in a name given to any command's path option (only in-process)
+            if "null byte" not in str(exc):
+                raise
+            click.echo(f"iacfilter: error: {ctx.invoked_subcommand}: a file name holds a NUL byte ({exc})", err=True)
+            ctx.exit(2)
         except OSError as exc:  # the environment refused something not checked earlier (disk full, permissions)
             where = f"{exc.filename}: " if exc.filename is not None else ""
             click.echo(f"iacfilter: error: {one_line(where + (exc.strerror or str(exc)))}", err=True)

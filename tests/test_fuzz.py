@@ -486,8 +486,10 @@ def test_well_formed_sarif_is_accepted_and_only_annotated(world, log, data):
         for before, after in zip(log["runs"], doc["runs"]):
             assert after["tool"] == before["tool"]
             for b, a in zip(before.get("results") or [], after.get("results") or []):
-                assert {k: v for k, v in a.items() if k not in ("suppressions", "properties")} == \
-                       {k: v for k, v in b.items() if k not in ("suppressions", "properties")}
+                ours = ("suppressions", "properties", "partialFingerprints")  # annotated, and a fingerprint added
+                assert {k: v for k, v in a.items() if k not in ours} == {k: v for k, v in b.items() if k not in ours}
+                theirs = {k: v for k, v in (b.get("partialFingerprints") or {}).items() if k != "iacfilterFinding/v1"}
+                assert theirs.items() <= a["partialFingerprints"].items()
     shutil.rmtree(d)
 
 
@@ -515,9 +517,10 @@ KNOBS = {
     "fmt": ["json", "table", "xml"],
     "mode": ["drop", "both"],
     "quiet": [True],
+    "baseline": ["MISSING", "DIR", "GOOD", "x\x00y.sarif", "ROOT/fifo.yml", "ROOT/loop1"],
 }
 ORDINARY = {"output": "out.sarif", "root": "ROOT", "source": "GOOD", "max_mb": None, "threshold": None,
-            "batch": None, "fmt": "sarif", "mode": "annotate", "quiet": False}
+            "batch": None, "fmt": "sarif", "mode": "annotate", "quiet": False, "baseline": None}
 
 
 @given(data=st.data())
@@ -540,6 +543,8 @@ def test_options_environment_and_paths_never_crash(world, data):
     args += ["--threshold", knobs["threshold"]] if knobs["threshold"] is not None else []
     args += ["--batch-size", knobs["batch"]] if knobs["batch"] is not None else []
     args += ["-q"] if knobs["quiet"] else []
+    if knobs["baseline"] is not None:
+        args += ["--baseline", where.get(knobs["baseline"], knobs["baseline"]).replace("ROOT", str(world["root"]))]
     output = knobs["output"]
     out = d / output if not output.startswith("a" * 300) or "/" in output else Path(output)
     env = {"IACFILTER_MAX_INPUT_MB": knobs["max_mb"]}

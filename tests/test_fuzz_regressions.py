@@ -403,6 +403,8 @@ def test_a_source_root_that_is_a_file_is_one_line_not_a_usage_screen(tmp_path, c
     (["--bogus"], "No such option"),
     (["filter", "x.csv", "--source-root", "a\x00b"], "embedded null byte"),  # found by Hypothesis
     (["scan", "a\x00b", "--tech", "puppet"], "embedded null byte"),
+    (["filter", "x.csv", "--baseline", "a\x00b"], "a file name holds a NUL byte"),  # found by Hypothesis
+    (["sweep", "status", "a\x00b"], "a file name holds a NUL byte"),
 ])
 def test_option_errors_are_one_line(args, problem):
     res = run(*args)
