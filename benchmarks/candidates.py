@@ -5,6 +5,13 @@ validation snippets (batch 64, this machine's cores), cold load time in a fresh 
 on disk.
 
     python benchmarks/candidates.py CHAMPION_DIR [CHAMPION_DIR ...] [--repeat 3]
+
+With ``--config SWEEP.yaml`` it instead trains each candidate of a sweep config (``candidates`` over ``base``)
+and prints, per candidate: the recall-first threshold and F1/recall cross-validated on train + val (5 folds,
+mean and spread over folds and over ``--seeds`` fold shuffles), validation F1/recall at that threshold (trained
+on train), the behaviour suite's pass rate (all, and its held-out half), findings/s and size:
+
+    python benchmarks/candidates.py --config training/configs/candidates_issue9.yaml --seeds 1,2,3,4,5
 """
 
 from __future__ import annotations
@@ -47,11 +54,78 @@ def measure(directory: Path, repeat: int) -> dict:
     }
 
 
+def measure_config(config: dict, seeds: list[int], folds: int) -> dict:
+    """Cross-validate, train, and run the behaviour suite for one candidate trial config."""
+    import tempfile
+    from statistics import mean, pstdev
+
+    from iacfilter import plugins
+    from iacfilter.dataset import load_dataset
+    from iacfilter_training import metrics as m
+    from iacfilter_training.behaviour import load_suite, run_suite
+    from iacfilter_training.crossval import cross_validate
+
+    backend = plugins.scorers()[config["backend"]]
+    params = dict(config.get("params") or {})
+    choice = dict(config.get("thresholds") or {})
+    objective, min_recall = choice.pop("objective", "recall"), float(choice.pop("min_recall", 0.95))
+    choice.pop("cv", None)
+    grid = m.thresholds(**{"start": 0.05, "stop": 0.95, "step": 0.01, **choice})
+    train, val = load_dataset(config["train"]), load_dataset(config["val"])
+    runs = [cross_validate(backend, params, train + val, folds=folds, seed=s, grid=grid, objective=objective,
+                           min_recall=min_recall, log=lambda msg: None) for s in seeds]
+    f1s = [f["f1"] for r in runs for f in r["per_fold"]]
+    recalls = [f["recall"] for r in runs for f in r["per_fold"]]
+    threshold = sorted(r["threshold"] for r in runs)[len(runs) // 2]  # the median seed's choice
+    cases = load_suite(Path(__file__).resolve().parents[1] / "tests" / "behaviour")
+    with tempfile.TemporaryDirectory() as tmp:
+        val_scores = backend.train(params, train, val, Path(tmp), seeds[0], lambda msg: None)
+
+        class Champion:
+            path, name, backend = Path(tmp), config.get("name", "candidate"), config["backend"]
+
+        model = backend.load(Champion, {})
+        snippets = [e.snippet for e in val] * 4
+        t0 = time.perf_counter()
+        for start in range(0, len(snippets), 64):
+            model.score(snippets[start : start + 64])
+        per_s = len(snippets) / (time.perf_counter() - t0)
+        behaviour = run_suite(cases, model.score, threshold)
+        size = sum(p.stat().st_size for p in Path(tmp).rglob("*") if p.is_file()) / 2**20
+    at = m.metrics([e.label for e in val], val_scores, threshold)
+    return {
+        "name": config.get("name"), "params": params, "threshold": threshold,
+        "cv_f1": f"{mean(f1s):.3f} ± {pstdev(f1s):.3f}", "cv_recall": f"{mean(recalls):.3f} ± {pstdev(recalls):.3f}",
+        "cv_f1_per_seed": [round(mean(f["f1"] for f in r["per_fold"]), 3) for r in runs],
+        "val_f1": round(at["f1"], 3), "val_recall": round(at["recall"], 3),
+        "behaviour": f"{behaviour['passed']}/{behaviour['n']} ({behaviour['rate']:.1%})",
+        "behaviour_held_out": f"{behaviour['per_half']['held-out']['rate']:.1%}",
+        "findings_per_s": round(per_s), "size_mb": round(size, 1),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("champions", nargs="+", type=Path)
+    ap.add_argument("champions", nargs="*", type=Path)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--config", type=Path, help="sweep config whose candidates to cross-validate and measure")
+    ap.add_argument("--seeds", default="1,2,3", help="fold shuffles for --config (comma-separated)")
+    ap.add_argument("--folds", type=int, default=5)
     args = ap.parse_args()
+    if args.config:
+        import yaml
+
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from iacfilter_training.sweep import _merge
+
+        sweep = yaml.safe_load(args.config.read_text())
+        seeds = [int(s) for s in args.seeds.split(",")]
+        for candidate in sweep["candidates"]:
+            config = _merge(sweep.get("base") or {}, candidate)
+            print(json.dumps(measure_config(config, seeds, args.folds)), flush=True)
+        return
+    if not args.champions:
+        ap.error("give CHAMPION_DIR ... or --config SWEEP.yaml")
     print(json.dumps([measure(d, args.repeat) for d in args.champions], indent=2))
 
 

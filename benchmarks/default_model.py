@@ -148,7 +148,19 @@ def main() -> None:
             }
     if args.cv:
         report["cross_validation"] = cross_validate(champion_dir, args.cv)
+    import yaml
+
+    from iacfilter_training.behaviour import load_suite, run_suite
+
+    behaviour = run_suite(load_suite(REPO / "tests" / "behaviour"), model.scorer.score, model.threshold)
+    report["behaviour_suite"] = {"passed": behaviour["passed"], "n": behaviour["n"], "rate": round(behaviour["rate"], 4),
+                                 **{half: round(r["rate"], 4) for half, r in behaviour["per_half"].items()}}
+    cv = yaml.safe_load((champion_dir / "champion.yaml").read_text())["metrics"].get("cross_validation") or {}
+    report["threshold_cross_validated"] = cv
     bars = {"f1>=0.82": report["val"]["f1"] >= 0.82, "recall>=0.85": report["val"]["recall"] >= 0.85,
+            "cv_recall_mean>=0.95": (cv.get("recall") or {}).get("mean", 0) >= 0.95,
+            "cv_f1_mean>=0.85": (cv.get("f1") or {}).get("mean", 0) >= 0.85,
+            "behaviour>=0.95": behaviour["rate"] >= 0.95, "size<=25MB": report["size_on_disk_mb"] <= 25,
             "findings/s>=200": report["findings_scored_per_s"] >= 200, "cold_load<=1s": report["cold_load_s_best_of_5"] <= 1.0,
             "peak_rss<=500MB": report["filter_10k_findings"]["peak_rss_mb"] <= 500}
     report["bars_met"] = bars

@@ -164,6 +164,10 @@ FILTER_OPTIONS = {
         "--batch-size", type=click.IntRange(1, 4096), default=64, show_default=True,
         help="Snippets scored per model call."),
     "quiet": click.option("-q", "--quiet", is_flag=True, help="No summary on stderr."),
+    "strict": click.option(
+        "--strict", is_flag=True,
+        help="Exit with code 2 (and write nothing) when most findings have no readable source under --source-root "
+             "(a forgotten or wrong --source-root), instead of only warning."),
     "fail_on_findings": click.option(
         "--fail-on-findings", is_flag=True,
         help="Exit with code 1 when any finding is still reported after filtering (for pre-commit and CI gates)."),
@@ -211,9 +215,23 @@ def scorer_options(budget: int | None) -> dict:
     return {} if budget is None else {"budget": budget}
 
 
+def _check_sources(findings, verdicts, source_root, strict: bool) -> None:
+    """Most findings unreadable under the source root means a forgotten or wrong --source-root: say so."""
+    missing = [f for f, v in zip(findings, verdicts) if v.verdict == "no-source" and "source root" in v.reason]
+    tried = sum(1 for v in verdicts if v.verdict in ("kept", "filtered", "unscored")) + len(missing)
+    if not missing or len(missing) * 2 <= tried:
+        return
+    message = (f"{len(missing)} of {tried} findings have no readable source under --source-root {source_root} "
+               f"(e.g. {missing[0].path!r}), so they were kept unscored: pass --source-root DIR, the folder the "
+               f"scanner ran in (the flagged paths are relative to it)")
+    if strict:
+        raise IacfilterError("--source-root", message)
+    _warn(message + "; --strict makes this an error")
+
+
 def run_filter(runs: list[ScanRun], *, source_root, tech, output, mode, model_dir, threshold, fmt, batch_size,
                quiet, fail_on_findings=False, budget=None, baseline=None, only_new=False, include=(), exclude=(),
-               patterns_file=(), category=None) -> int:
+               patterns_file=(), category=None, strict=False) -> int:
     """Score, decide, write; return the number of findings still reported."""
     from . import baseline as baselines, patterns as pattern_filters
 
@@ -234,6 +252,7 @@ def run_filter(runs: list[ScanRun], *, source_root, tech, output, mode, model_di
     models = Models.open(model_dir, threshold, scorer_options(budget))
     with progress(len(findings), "scoring", show=not quiet and len(findings) > 200) as bar:
         verdicts = decide(findings, models, sources, techs, batch_size=batch_size, progress=bar.update, warn=_warn)
+    _check_sources(findings, verdicts, source_root, strict)
     used = models.describe()
     drop = mode == "drop"
     prints = baselines.fingerprints(findings, rules, sources)
@@ -306,35 +325,148 @@ def filter_cmd(inputs, **options):
 @click.option("--tech", required=True, metavar="NAME", help="Technology to scan for (ansible, chef, puppet, ...).")
 @click.option("--glitch", "glitch", default=None, metavar="CMD",
               help="How to run GLITCH (default: 'glitch' on PATH, or env IACFILTER_GLITCH).")
-@click.option("--jobs", type=click.IntRange(1, 64), default=os.cpu_count() or 1, show_default="CPU count",
-              help="GLITCH processes at once (GLITCH's own --n-workers gives no speed-up).")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None, show_default="the CPUs not busy",
+              help="GLITCH processes at once, each over its own batch of at least 16 files (GLITCH's own "
+                   "--n-workers gives no speed-up).")
 @click.option("--file-timeout", type=click.FloatRange(1), default=300, show_default=True,
-              help="Seconds GLITCH may spend on one file before iacfilter gives up on it.")
+              help="Seconds GLITCH may spend on one file. A batch in which no file finishes for that long is "
+                   "split and run again until the file that hangs is alone; that file is reported as not scanned.")
+@click.option("--allow-unscanned", is_flag=True,
+              help="Exit 0 even when some files could not be scanned (they are still listed, and marked in the "
+                   "SARIF). Without it such a run exits 2; a run in which GLITCH analysed no file always does.")
 @filter_options("source_root", "tech")
-def scan_cmd(path, tech, glitch, jobs, file_timeout, **options):
+def scan_cmd(path, tech, glitch, jobs, file_timeout, allow_unscanned, fail_on_findings, **options):
     """Run GLITCH on PATH (a folder or file), then filter its findings like 'iacfilter filter'.
 
-    Each file runs in its own GLITCH process, bounded by --file-timeout; files GLITCH could not analyse are
-    listed as not scanned (never taken as clean). The filter options are those of 'iacfilter filter'.
+    GLITCH runs once per batch of files (--jobs batches in parallel), bounded by --file-timeout. Files GLITCH
+    could not parse, crashed on or gave up on are *not scanned*: listed on stderr and as notifications in the
+    SARIF run, which then says executionSuccessful: false, and the exit code is 2 unless --allow-unscanned.
+    Files that are not of the technology at all (GLITCH: "Cannot detect file type") are *skipped*, listed,
+    and do not fail the run. Hidden files and folders are not scanned. The filter options are those of
+    'iacfilter filter'.
     """
-    from .scan import files_to_scan, glitch_command, run_glitch
+    from .scan import glitch_command
 
     suffixes = technology(plugins.technologies(), tech).suffixes
     command = glitch_command(glitch)
     root = Path(path)
-    files = files_to_scan(root, suffixes)
-    if not files:
-        raise IacfilterError(path, f"no {tech} files ({', '.join(suffixes)}) to scan")
-    with progress(len(files), "GLITCH", show=not options["quiet"]) as bar:
-        outcome = run_glitch(command, tech, root, files, jobs=jobs, timeout=file_timeout, progress=bar.update)
-    for rel, problem in outcome.not_scanned:
-        _warn(f"not scanned: {rel}: {problem}")
-    reader = plugins.readers()["glitch-csv"]
-    runs = reader.read(f"glitch-{tech}.csv", outcome.csv_text)
+    outcome = scan_with_glitch(command, tech, root, suffixes, jobs=jobs, timeout=file_timeout,
+                               quiet=options["quiet"])
+    runs = plugins.readers()["glitch-csv"].read(f"glitch-{tech}.csv", outcome.csv_text)
+    runs[0].execution_successful = not outcome.not_scanned
+    runs[0].notifications = scan_notifications(outcome)
     source_root = root if root.is_dir() else root.parent
-    if not options["quiet"]:
-        click.echo(f"iacfilter: GLITCH scanned {len(files) - len(outcome.not_scanned)} of {len(files)} files", err=True)
-    run_filter(runs, source_root=source_root, tech=tech, **options)
+    reported = run_filter(runs, source_root=source_root, tech=tech, **options)
+    unscanned_check(path, outcome, allow_unscanned)
+    if fail_on_findings and reported:
+        click.get_current_context().exit(1)
+
+
+def scan_with_glitch(command, tech, root: Path, suffixes, *, jobs, timeout, quiet):
+    """GLITCH over the technology's files under ``root``; says on stderr what it could not scan, and why."""
+    from .scan import Progress, files_to_scan, run_glitch
+
+    files, links = files_to_scan(root, suffixes)
+    if not files:
+        raise IacfilterError(str(root), f"no {tech} files ({', '.join(suffixes)}) to scan")
+    with Progress(len(files), f"GLITCH ({tech})", show=not quiet) as bar:
+        outcome = run_glitch(command, tech, root, files, jobs=jobs, timeout=timeout, progress=bar.update)
+    outcome.files[:0] = [link.path for link in links]
+    outcome.problems[:0] = links
+    for problem in outcome.problems:
+        if problem.status != "skipped":
+            _warn(f"{problem.status}: {problem.path}: {problem.reason}")
+        elif not quiet:
+            click.echo(f"iacfilter: {problem.status}: {problem.path}: {problem.reason}", err=True)
+    if not quiet:
+        skipped = len(outcome.skipped)
+        click.echo(f"iacfilter: GLITCH analysed {outcome.analysed} of {len(outcome.files)} {tech} files"
+                   + (f", skipped {skipped}" if skipped else "")
+                   + (f", could not scan {len(outcome.not_scanned)}" if outcome.not_scanned else ""), err=True)
+    return outcome
+
+
+def scan_notifications(outcome):
+    from .registry import Notification
+
+    return [Notification(p.path, f"{p.status}: {p.reason}", "error" if p.status == "not scanned" else "note")
+            for p in outcome.problems]
+
+
+def unscanned_check(where, outcome, allow_unscanned: bool, listed: str = "listed above and in the output") -> None:
+    """Fail closed: files GLITCH could not scan fail the run unless allowed; no file analysed always does."""
+    missing = len(outcome.not_scanned)
+    if missing and outcome.analysed == 0:
+        raise IacfilterError(str(where), f"GLITCH analysed none of the {len(outcome.files)} files (see above)")
+    if missing and not allow_unscanned:
+        raise IacfilterError(str(where), f"{missing} of {len(outcome.files)} files not scanned ({listed}); "
+                                         "--allow-unscanned accepts that")
+
+
+@cli.command("hook")
+@click.argument("files", nargs=-1, metavar="FILE...")
+@click.option("--reports", is_flag=True,
+              help="FILEs are scanner output (GLITCH CSV or --linter rows, SARIF from any tool), not IaC scripts.")
+@click.option("--severity", type=click.Choice(["low", "medium", "high", "critical"]), default="low",
+              show_default=True,
+              help="Fail only on kept findings at or above this security severity (GitHub's bands: medium >= 4.0, "
+                   "high >= 7.0, critical >= 9.0); a finding of unknown severity fails.")
+@click.option("--glitch", "glitch", default=None, metavar="CMD",
+              help="How to run GLITCH (default: 'glitch' on PATH, or env IACFILTER_GLITCH).")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None, show_default="the CPUs not busy",
+              help="GLITCH processes at once.")
+@click.option("--file-timeout", type=click.FloatRange(1), default=300, show_default=True,
+              help="Seconds GLITCH may spend on one file before it is given up on (not scanned).")
+@click.option("--allow-unscanned", is_flag=True,
+              help="Do not fail when GLITCH could not scan a changed file (it is still listed).")
+@filter_options(*(name for name in FILTER_OPTIONS if name not in ("model_dir", "budget", "threshold", "batch_size",
+                                                                   "quiet")))
+def hook_cmd(files, reports, severity, glitch, jobs, file_timeout, allow_unscanned, model_dir, threshold,
+             batch_size, quiet, budget):
+    """For pre-commit: scan the changed FILEs with GLITCH (or read changed scanner reports with --reports),
+    filter the findings, and print each finding kept as 'path:line: rule message (score)'.
+
+    Only the technologies of the changed files are scanned, each once, over those files (hidden files and
+    folders are left out). Exit 1 when a kept finding is at or above --severity, 2 when a file could not be
+    scanned (unless --allow-unscanned) or GLITCH is not installed, else 0. Run from the repository root.
+    """
+    from .hook import files_by_technology, report_lines, technologies
+    from .scan import Progress, glitch_command, run_glitch
+
+    techs, rules = plugins.technologies(), load_rules_map()
+    runs, outcomes = [], []
+    if reports:
+        runs = [run for path in files for run in read_scanner_output(path)]
+        classify([f for run in runs for f in run.findings], rules, techs, None)
+    else:
+        groups = files_by_technology(files, technologies())
+        command = glitch_command(glitch) if groups else None
+        for tech, mine in groups.items():
+            with Progress(len(mine), f"GLITCH ({tech})", show=not quiet) as bar:
+                outcome = run_glitch(command, tech, Path("."), mine, jobs=jobs, timeout=file_timeout,
+                                     progress=bar.update)
+            for problem in outcome.problems:
+                _warn(f"{problem.status}: {problem.path}: {problem.reason}")
+            tech_runs = plugins.readers()["glitch-csv"].read(f"glitch-{tech}.csv", outcome.csv_text)
+            classify([f for run in tech_runs for f in run.findings], rules, techs, tech)
+            runs += tech_runs
+            outcomes.append(outcome)
+    findings = [f for run in runs for f in run.findings]
+    verdicts = []
+    if findings:
+        models = Models.open(model_dir, threshold, scorer_options(budget))
+        verdicts = decide(findings, models, SourceRoot("."), techs, batch_size=batch_size, warn=_warn)
+    lines = report_lines(findings, verdicts, rules, severity)
+    for line in lines:
+        click.echo(line.text)
+    failing = sum(line.fails for line in lines)
+    if not quiet and findings:
+        click.echo(f"iacfilter: {len(findings)} findings, {len(lines)} kept, {failing} at or above {severity}",
+                   err=True)
+    for outcome in outcomes:
+        unscanned_check("changed files", outcome, allow_unscanned, listed="listed above")
+    if failing:
+        click.get_current_context().exit(1)
 
 
 @cli.command("rules")

@@ -9,12 +9,24 @@ from typing import Any, Callable, Protocol, Sequence
 from .findings import Finding, Score, Snippet
 
 
+@dataclass(frozen=True)
+class Notification:
+    """What a scanner iacfilter ran said about one file instead of findings (skipped, or not scanned, and why);
+    written as a SARIF ``toolExecutionNotification``. ``level`` is SARIF's: "error", "warning" or "note"."""
+
+    path: str
+    message: str
+    level: str = "warning"
+
+
 @dataclass
 class ScanRun:
     """The findings of one scanner run, as read from one input file.
 
     ``sarif_run`` holds the original SARIF run (kept verbatim, only annotated) when the input was SARIF;
     otherwise the writer converts the run and names ``driver`` as the tool that produced it.
+    ``execution_successful`` is set only when iacfilter ran the scanner itself (``iacfilter scan``): False when
+    some file could not be scanned; ``notifications`` then say which files, and why.
     """
 
     origin: str
@@ -22,6 +34,8 @@ class ScanRun:
     findings: list[Finding]
     sarif_run: dict[str, Any] | None = None
     input_format: str = ""
+    execution_successful: bool | None = None
+    notifications: list[Notification] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,8 @@ def columns(rows: Sequence[Sequence[str]]) -> str:
 
 def as_table(findings, verdicts, drop: bool) -> str:
     rows = [("VERDICT", "SCORE", "SMELL", "TECH", "LOCATION")]
-    for r in records(findings, verdicts, drop):
+    by_location = sorted(records(findings, verdicts, drop), key=lambda r: (r["path"], r["line"] or 0))
+    for r in by_location:
         score = "-" if r["score"] is None else f"{r['score']:.3f}"
         where = f"{r['path']}:{r['line']}" if r["line"] else r["path"]
         rows.append((r["verdict"], score, r["smell"] or r["rule"], r["technology"] or "-", where))

@@ -137,7 +137,7 @@ def _converted_run(run: ScanRun, verdicts: Sequence[Verdict], rules: RulesMap, m
     for result in results:
         result["ruleIndex"] = index[result["ruleId"]]
     driver = {**run.driver, "rules": [descriptors[i] for i in ordered]}
-    return {
+    out = {
         "tool": {"driver": driver},
         "conversion": {
             "tool": {"driver": {"name": "iacfilter", "version": __version__}},
@@ -145,6 +145,24 @@ def _converted_run(run: ScanRun, verdicts: Sequence[Verdict], rules: RulesMap, m
             "analysisToolLogFiles": [{"uri": quote(run.origin.replace("\\", "/"))}],
         },
         "results": results,
+    }
+    if run.execution_successful is not None:
+        out["invocations"] = [invocation(run)]
+    return out
+
+
+def invocation(run: ScanRun) -> dict[str, Any]:
+    """The scanner's own run, when iacfilter ran it: did it analyse every file, and what it said of the others."""
+    return {
+        "executionSuccessful": run.execution_successful,
+        "toolExecutionNotifications": [
+            {
+                "level": n.level,
+                "message": {"text": n.message},
+                "locations": [{"physicalLocation": {"artifactLocation": artifact_uri(n.path)}}],
+            }
+            for n in run.notifications
+        ],
     }
 
 

@@ -1,37 +1,86 @@
-"""``iacfilter scan``: run GLITCH as a subprocess, one bounded process per file, and collect its CSV.
+"""``iacfilter scan``: run GLITCH over a tree in a few batched processes, and know exactly what it scanned.
 
-GLITCH has no per-file timeout and reports files it cannot parse on stderr only, so each file runs in its
-own process with a time limit; a file that timed out or failed is reported as "not scanned", never as clean.
+GLITCH's start-up costs about 3 s, so files go to it in batches: one ``glitch lint --folder-strategy
+include-all`` per batch, over a temporary tree that holds the batch's files (hard links, or copies across file
+systems; GLITCH skips symlinks) under their paths relative to the root. Batches run in parallel, one per job.
+
+GLITCH has no timeout of its own: a batch in which no file finishes within the timeout is killed and split
+in two, and the halves run again, so that only a file that hangs by itself is given up on. GLITCH reports
+files it cannot analyse on stderr only (``Error: <Tech> - <what>: <path>``, between the redraws of its
+progress bar, which is not a failure): a file that is not of the technology is *skipped*; one GLITCH could
+not parse, crashed on or gave up on is *not scanned*. Neither is ever taken for a clean file.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import shlex
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence, TextIO
 
 from .errors import IacfilterError
 
 INSTALL_HINT = (
-    "GLITCH is not installed (no 'glitch' on PATH). Install it from its repository "
-    "(git clone https://github.com/sr-lab/GLITCH; cd GLITCH; python -m pip install -e .; GLITCH 2.x also needs "
-    "its policy library, and Ruby for Chef), pass --glitch CMD, or run GLITCH yourself and give its CSV to "
-    "'iacfilter filter'"
+    "GLITCH is not installed (not on PATH, or not where --glitch or IACFILTER_GLITCH says). "
+    "Install GLITCH 2.x from its repository "
+    "(https://github.com/sr-lab/GLITCH: git clone it, 'python -m pip install .' in a virtual environment, build "
+    "or install its Rego library as its README says, and install Ruby for Chef), then pass --glitch CMD or put "
+    "'glitch' on PATH; or run GLITCH yourself and give its CSV to 'iacfilter filter'"
 )
 HEADER = "PATH,LINE,ERROR,DESCRIPTION,CODE"
+SKIPPED, NOT_SCANNED = "skipped", "not scanned"
+# GLITCH's words for a file that is not of the technology at all (e.g. a docker-compose file among Ansible).
+NOT_OF_THE_TECHNOLOGY = ("Cannot detect file type", "File is not a variables file")
+LINK = "a symbolic link (GLITCH does not follow them)"
+PROGRESS = re.compile(r"\|\s*(\d+)/(\d+) \[")  # tqdm: "DESC:  37%|███▋      | 30/81 [00:05<00:09, ...]"
+# One redraw of the bar. It can land between any two writes of GLITCH's other thread, even inside an error line
+# ("Error:" + redraw + " Ansible - ...": print writes its arguments one by one): remove them all first.
+TQDM_RENDER = re.compile(r"(?:\r|^)[^\r\n|]*\|[^|\r\n]*\|\s*\d+/\d+ \[[^\]\r\n]*\]", re.MULTILINE)
+ERROR_LINE = re.compile(r"^Error: (?P<what>.+?): \./(?P<path>.+)$")
+TRACEBACK_END = "=" * 51
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """A file GLITCH gave no verdict on: ``status`` is SKIPPED (not of the technology) or NOT_SCANNED."""
+
+    path: str  # relative to the scanned root, POSIX
+    status: str
+    reason: str
 
 
 @dataclass
 class ScanOutcome:
-    csv_text: str
     files: list[str]
-    not_scanned: list[tuple[str, str]] = field(default_factory=list)
+    rows: list[str] = field(default_factory=list)  # GLITCH CSV rows, paths relative to the root
+    problems: list[FileProblem] = field(default_factory=list)
+
+    @property
+    def csv_text(self) -> str:
+        return "\n".join([HEADER, *self.rows]) + "\n"
+
+    @property
+    def not_scanned(self) -> list[FileProblem]:
+        return [p for p in self.problems if p.status == NOT_SCANNED]
+
+    @property
+    def skipped(self) -> list[FileProblem]:
+        return [p for p in self.problems if p.status == SKIPPED]
+
+    @property
+    def analysed(self) -> int:
+        return len(self.files) - len(self.problems)
 
 
 def glitch_command(given: str | None) -> list[str]:
@@ -41,48 +90,344 @@ def glitch_command(given: str | None) -> list[str]:
     return words
 
 
-def files_to_scan(root: Path, suffixes: tuple[str, ...]) -> list[str]:
+def files_to_scan(root: Path, suffixes: tuple[str, ...]) -> tuple[list[str], list[FileProblem]]:
+    """The files under ``root`` with one of ``suffixes`` (matched as GLITCH does, case and all), hidden files
+    and folders left out; and the symlinks among them, which GLITCH never follows, as skipped."""
     if root.is_file():
-        return [root.name]
-    found = []
+        return ([], [FileProblem(root.name, SKIPPED, LINK)]) if root.is_symlink() else ([root.name], [])
+    found, links = [], []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
-            if Path(name).suffix.lower() in suffixes:
-                found.append(Path(dirpath, name).relative_to(root).as_posix())
+            if Path(name).suffix in suffixes and not name.startswith("."):
+                path = Path(dirpath, name)
+                rel = path.relative_to(root).as_posix()
+                if path.is_symlink():
+                    links.append(FileProblem(rel, SKIPPED, LINK))
+                elif path.is_file():
+                    found.append(rel)
+    return found, links
+
+
+MIN_BATCH = 16  # files: a batch costs GLITCH's start-up (about 3 s), the time of some 15 Ansible files
+
+
+def spare_cpus() -> int:
+    """The CPUs this process may use less the load already on them (1-minute average); at least 1."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (OSError, AttributeError):
+        load = 0.0
+    return max(1, min(cpus, int(cpus - load + 0.5)))
+
+
+def batches(root: Path, files: Sequence[str], count: int) -> list[list[str]]:
+    """``files`` in at most ``count`` batches (none under MIN_BATCH files unless there is only one) of about
+    equal size in bytes: largest file first, each to the lightest batch."""
+    count = max(1, min(count, len(files) // MIN_BATCH))
+    sizes = {rel: (root / rel).stat().st_size if root.is_dir() else root.stat().st_size for rel in files}
+    loads, out = [0] * count, [[] for _ in range(count)]
+    for rel in sorted(files, key=lambda r: (-sizes[r], r)):
+        lightest = loads.index(min(loads))
+        out[lightest].append(rel)
+        loads[lightest] += sizes[rel] + 4096  # a file costs GLITCH time even when small
+    return [sorted(b) for b in out if b]
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EACCES, errno.EMLINK, errno.ENOTSUP):
+            raise
+        shutil.copyfile(source, target)
+
+
+@dataclass
+class BatchResult:
+    rows: list[str] = field(default_factory=list)
+    problems: list[FileProblem] = field(default_factory=list)
+    retry: str = ""  # why the batch should be split and run again (it hung, or crashed mid-way)
+
+
+def _exception_of(block: list[str]) -> str:
+    """The exception (all its lines, joined) at the end of a traceback GLITCH printed after an error line."""
+    block = [line for line in block if line.strip()]
+    last_frame = max((i for i, line in enumerate(block) if line.startswith("  File ")), default=-1)
+    tail = block[last_frame + 1:]
+    while tail and tail[0][:1].isspace():  # the source lines of the last frame
+        tail = tail[1:]
+    detail = " ".join(line.strip() for line in tail)
+    return "" if detail == "NoneType: None" else detail  # GLITCH raised nothing: it printed no real traceback
+
+
+def stderr_lines(stderr: str) -> list[str]:
+    """GLITCH's stderr as lines, the redraws of its progress bar taken out."""
+    return TQDM_RENDER.sub("", stderr).replace("\r", "\n").split("\n")
+
+
+def glitch_errors(stderr: str, tree: str) -> dict[str, tuple[str, str]]:
+    """``{relative path: (GLITCH's message, the exception behind it)}`` from GLITCH's stderr."""
+    lines = stderr_lines(stderr)
+    found: dict[str, tuple[str, str]] = {}
+    for i, line in enumerate(lines):
+        m = ERROR_LINE.match(line)
+        if not m:
+            continue
+        block = []
+        if i + 1 < len(lines) and lines[i + 1].startswith("=" * 20 + " Traceback"):
+            for later in lines[i + 2:]:
+                if later == TRACEBACK_END:
+                    break
+                block.append(later)
+        detail = _exception_of(block).replace(tree + os.sep, "").replace('"./', '"')
+        found.setdefault(m.group("path"), (m.group("what"), detail[:300]))
     return found
 
 
-def run_glitch(glitch: list[str], tech: str, root: Path, files: list[str], *, jobs: int, timeout: float,
-               progress: Callable[[int], None] = lambda n: None) -> ScanOutcome:
-    cwd = root if root.is_dir() else root.parent
-    outcome = ScanOutcome(csv_text="", files=files)
-    rows: list[str] = []
+def _status(what: str) -> str:
+    return SKIPPED if any(words in what for words in NOT_OF_THE_TECHNOLOGY) else NOT_SCANNED
+
+
+def _last_words(stderr: str) -> str:
+    lines = [ln.strip() for ln in stderr_lines(stderr)]
+    lines = [ln for ln in lines if ln and ln != TRACEBACK_END]
+    return lines[-1][:200] if lines else "no message"
+
+
+def read_rows(csv_path: Path, files: set[str]) -> list[str]:
+    """GLITCH's CSV rows with their paths made relative to the root; ValueError when it is not GLITCH CSV."""
+    if not csv_path.exists():
+        raise ValueError("GLITCH wrote no output file")
+    lines = csv_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    if not lines or lines[0].strip() != HEADER:
+        raise ValueError(f"GLITCH's output does not start with {HEADER!r}: {(lines or [''])[0][:80]!r}")
+    rows = []
+    for number, row in enumerate(lines[1:], start=2):
+        if not row.strip():
+            continue
+        path, _, rest = row.partition(",")
+        rel = path[2:] if path.startswith("./") else path
+        if rel not in files:  # a path holding a comma: the longest batch file the row starts with
+            rel = max((f for f in files if row.startswith(f"./{f},")), key=len, default="")
+            rest = row[len(rel) + 3:]
+        fields = rest.split(",", 3)
+        if not rel or len(fields) < 4 or not re.fullmatch(r"-?\d+", fields[0]):
+            raise ValueError(f"GLITCH's output line {number} is not a row for one of its files: {row[:80]!r}")
+        rows.append(f"{rel},{rest}")
+    return rows
+
+
+def run_batch(glitch: Sequence[str], tech: str, root: Path, files: Sequence[str], *, timeout: float,
+              progress: Callable[[int], None] = lambda done: None,
+              cancel: threading.Event | None = None) -> BatchResult:
+    """One GLITCH process over ``files``; ``timeout`` bounds the wait for each next file to finish. GLITCH is
+    killed when ``cancel`` is set (the caller was interrupted): it runs in a session of its own."""
+    cancel = cancel or threading.Event()
     with tempfile.TemporaryDirectory(prefix="iacfilter-scan-") as tmp:
+        tree = os.path.join(tmp, "tree")
+        for rel in files:
+            _link_or_copy(root / rel if root.is_dir() else root, Path(tree, rel))
+        out = Path(tmp, "glitch.csv")
+        cmd = [*glitch, "lint", "--tech", tech, "--folder-strategy", "include-all", "--csv",
+               "--smell-types", "security", ".", str(out)]
+        try:
+            with open(os.path.join(tmp, "stdout.txt"), "wb") as stdout:  # its stats tables
+                proc = subprocess.Popen(cmd, cwd=tree, stdin=subprocess.DEVNULL, stdout=stdout,
+                                        stderr=subprocess.PIPE, start_new_session=True)
+        except OSError as exc:
+            return BatchResult(problems=[FileProblem(f, NOT_SCANNED, f"GLITCH could not start: {exc}") for f in files])
+        state = {"seen": 0, "total": None, "moved": time.monotonic()}
+        chunks: list[bytes] = []
 
-        def one(item):
-            index, rel = item
-            out = Path(tmp, f"{index}.csv")
-            cmd = [*glitch, "lint", "--tech", tech, "--csv", "--smell-types", "security", rel, str(out)]
-            try:
-                proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-            except subprocess.TimeoutExpired:
-                return rel, [], f"GLITCH gave no answer within {timeout:g} s"
-            finally:
-                progress(1)
-            found = [r for r in (out.read_text(errors="replace").splitlines() if out.exists() else [])
-                     if r.strip() and r.strip() != HEADER]
-            last = (proc.stderr.strip().splitlines() or [""])[-1][:200]
-            if proc.returncode != 0:
-                return rel, found, f"GLITCH exited with code {proc.returncode}: {last}"
-            if not found and proc.stderr.strip():
-                return rel, found, f"GLITCH could not analyse it: {last}"
-            return rel, found, ""
+        def read_stderr():
+            tail = ""
+            while chunk := os.read(proc.stderr.fileno(), 65536):
+                chunks.append(chunk)
+                tail = (tail + chunk.decode("utf-8", "replace"))[-4096:]
+                counts = PROGRESS.findall(tail)
+                if counts:
+                    done, total = map(int, counts[-1])
+                    if state["total"] is None or done > state["seen"]:
+                        state["moved"] = time.monotonic()
+                        progress(done)
+                    state["seen"], state["total"] = done, total
 
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            for rel, found, problem in pool.map(one, enumerate(files)):
-                rows.extend(found)
-                if problem:
-                    outcome.not_scanned.append((rel, problem))
-    outcome.csv_text = "\n".join([HEADER, *sorted(rows)]) + "\n"
+        reader = threading.Thread(target=read_stderr, daemon=True)
+        reader.start()
+        hung = False
+        while proc.poll() is None:
+            if time.monotonic() - state["moved"] > timeout:
+                hung = True
+                _kill(proc)
+                break
+            if cancel.wait(0.1):
+                _kill(proc)
+                proc.wait()
+                return BatchResult(retry="cancelled")
+        proc.wait()
+        reader.join(timeout=10)
+        proc.stderr.close()
+        stderr = b"".join(chunks).decode("utf-8", "replace")
+        if hung:
+            return BatchResult(retry=f"GLITCH gave no answer within {timeout:g} s")
+        started = state["total"] is not None
+        if proc.returncode != 0:
+            how = (f"GLITCH was killed by signal {-proc.returncode}" if proc.returncode < 0
+                   else f"GLITCH exited with code {proc.returncode}")
+            why = f"{how}: {_last_words(stderr)}"
+            if started:  # it crashed while analysing: maybe on one file, so split
+                return BatchResult(retry=why)
+            return BatchResult(problems=[FileProblem(f, NOT_SCANNED, why) for f in files])
+        try:
+            rows = read_rows(out, set(files))
+        except ValueError as exc:
+            return BatchResult(problems=[FileProblem(f, NOT_SCANNED, str(exc)) for f in files])
+        analysed = stats_count(Path(tmp, "stdout.txt").read_text(encoding="utf-8", errors="replace"))
+    result = BatchResult(rows=rows)
+    errors = glitch_errors(stderr, tree)
+    for rel in sorted(errors):
+        if rel in files:
+            what, detail = errors[rel]
+            reason = f"GLITCH: {what}" + (f" ({detail})" if detail else "")
+            result.problems.append(FileProblem(rel, _status(what), reason))
+    # Every file GLITCH was given is analysed (its stats count it) or named in an error: else split until the
+    # silent one is alone, and report it as not scanned.
+    walked = state["total"]
+    expected = len(files) - len(result.problems)
+    if (walked is not None and walked != len(files)) or (analysed is not None and analysed < expected):
+        why = (f"GLITCH's counts do not add up: given {len(files)} files, it walked {walked}, analysed "
+               f"{analysed} and named {len(result.problems)} in errors")
+        if len(files) > 1:
+            return BatchResult(retry=why)
+        if not result.problems:
+            reason = f"GLITCH did not analyse it and said nothing ({why})"
+            result.problems.append(FileProblem(files[0], NOT_SCANNED, reason))
+    return result
+
+
+STATS_FILES = re.compile(r"Total IaC files[^\n]*\n\+[-+]+\+\n\|\s*(\d+)\s*\|")
+
+
+def stats_count(stdout: str) -> int | None:
+    """The files GLITCH analysed, from its stats table ("Total IaC files"); None when it printed none."""
+    m = STATS_FILES.search(stdout)
+    return int(m.group(1)) if m else None
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    """GLITCH and whatever it started (Ruby for Chef): it runs in a session of its own."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def run_glitch(glitch: Sequence[str], tech: str, root: Path, files: Sequence[str], *, jobs: int | None,
+               timeout: float, progress: Callable[[int], None] = lambda done: None) -> ScanOutcome:
+    """GLITCH over ``files`` (relative to ``root``) in ``jobs`` parallel batches; a batch that hangs or crashes
+    is bisected until the file at fault is alone, and only that file is reported as not scanned."""
+    outcome = ScanOutcome(files=list(files))
+    jobs = jobs or spare_cpus()
+    done: dict[int, int] = {}
+    lock = threading.Lock()
+
+    def counted(key: int, size: int):
+        def update(n: int):
+            with lock:
+                done[key] = min(n, size)
+                progress(sum(done.values()))
+        return update
+
+    def forget(key: int):
+        with lock:
+            done.pop(key, None)
+            progress(sum(done.values()))
+
+    cancel = threading.Event()
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        keys = iter(range(1 << 62))
+        pending = {}
+
+        def submit(batch):
+            key = next(keys)
+            pending[pool.submit(run_batch, glitch, tech, root, batch, timeout=timeout,
+                                progress=counted(key, len(batch)), cancel=cancel)] = (key, batch)
+
+        for batch in batches(root, files, jobs):
+            submit(batch)
+        try:
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    key, batch = pending.pop(future)
+                    _take(future.result(), key, batch, outcome, submit, counted, forget)
+        except BaseException:  # Ctrl-C, or a failure here: leave no GLITCH running
+            cancel.set()
+            raise
+    outcome.rows.sort(key=_row_order)
+    outcome.problems.sort(key=lambda p: p.path)
     return outcome
+
+
+def _take(result: BatchResult, key, batch, outcome, submit, counted, forget) -> None:
+    """One finished batch: split it again if it hung or crashed, else keep its rows and problems."""
+    if result.retry and len(batch) > 1:
+        forget(key)
+        half = len(batch) // 2
+        submit(batch[:half])
+        submit(batch[half:])
+        return
+    if result.retry:
+        result.problems.append(FileProblem(batch[0], NOT_SCANNED, result.retry))
+    counted(key, len(batch))(len(batch))
+    outcome.rows.extend(result.rows)
+    outcome.problems.extend(result.problems)
+
+
+def _row_order(row: str):
+    path, line, rest = row.split(",", 2)
+    return path, int(line), rest
+
+
+class Progress:
+    """Files done / total on stderr: redrawn on a terminal, else one line every ``every`` seconds."""
+
+    def __init__(self, total: int, label: str, stream: TextIO | None = None, every: float | None = None,
+                 show: bool = True):
+        self.total, self.label, self.done = total, label, 0
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.every = every if every is not None else float(os.environ.get("IACFILTER_PROGRESS_SECONDS", "5"))
+        self.show = show
+        self.start = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._tick, daemon=True)
+
+    def __enter__(self):
+        if self.show:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+            self._line(final=True)
+
+    def update(self, done: int) -> None:
+        self.done = done
+
+    def _line(self, final: bool = False) -> None:
+        text = f"iacfilter: {self.label}: {self.done}/{self.total} files ({time.monotonic() - self.start:.0f} s)"
+        if self.tty:
+            self.stream.write("\r" + text + ("\n" if final else ""))
+        elif not final:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(0.5 if self.tty else self.every):
+            self._line()

@@ -4,8 +4,14 @@ It reads what a reviewer reads: whether the flagged value is a variable or templ
 (``{{ vault_pw }}``, ``$var``, ``node['x']``, ``lookup(...)``, ``hiera(...)``), empty, a placeholder, a path,
 a hex fingerprint; whether a comment keyword is a real TODO/FIXME/HACK/XXX/bug or a word that merely contains
 one; whether a URL is a local, example or XML-namespace address; whether MD5/SHA-1 is used or only named.
-Those features, with the words of the flagged line and its context, are hashed into a fixed-size vector;
-the weights live in ``model.safetensors`` (numpy only at run time, no torch).
+Those features, with the words of the flagged line and (as weak evidence, scaled by ``context_weight``) of its
+context, are hashed into a fixed-size vector. The smell catalogue's judgement of the line
+(:mod:`iacfilter_plugins.catalogue`: a reference, an empty value, an XML namespace, ``!MD5``, ...) enters twice:
+as named features, and as a fixed prior added to the logit (``prior_weight`` times the sum of its +1/-1
+reasons), so the regression learns only what the catalogue does not already say. The weights live in
+``model.safetensors`` (numpy only at run time, no torch).
+
+``features.json`` version 1 (binary features, no prior) still loads.
 """
 
 from __future__ import annotations
@@ -22,7 +28,10 @@ from iacfilter.findings import Snippet
 from iacfilter.hookspecs import hookimpl
 from iacfilter.registry import ScorerBackend, refuse_options
 
-VERSION = 1
+from .catalogue import evidence
+
+VERSION = 2
+VERSIONS = (1, 2)
 WORD = re.compile(r"[a-z][a-z0-9]*|[0-9]+")
 ASSIGN = re.compile(r"^\s*[-\s]*(?P<key>[^=:]+?)\s*(?:=>|:|=|\s)\s*(?P<value>.*?)[,;]?\s*$")
 REFERENCE = re.compile(
@@ -103,42 +112,78 @@ def extract(s: Snippet) -> list[str]:
             names += [f"f={flag}", f"sf={smell}|{flag}"]
     names += [f"w={smell}|{w}" for w in set(_words(line))]
     names += [f"k={smell}|{w}" for w in set(_words(key))]
-    names += [f"c={smell}|{w}" for w in set(_words(" ".join(s.before + s.after)))]
     return names
+
+
+def context_names(s: Snippet) -> list[str]:
+    """The words of the lines around the flagged one: weak evidence, scaled by ``context_weight``."""
+    return [f"c={s.smell}|{w}" for w in set(_words(" ".join(s.before + s.after)))]
+
+
+def prior(s: Snippet) -> float:
+    """The catalogue's net judgement of the snippet: the sum of its +1/-1 reasons."""
+    return float(sum(sign for _, sign in evidence(s)))
+
+
+def catalogue_names(s: Snippet) -> list[str]:
+    return [f"cat={reason}" for reason, _ in evidence(s)]
 
 
 def _bucket(name: str, bits: int) -> int:
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little") % (1 << bits)
 
 
-def vectorise(snippets: Sequence[Snippet], bits: int):
-    """Sparse rows as (indices, indptr) for a CSR matrix of hashed features."""
-    indices, indptr = [], [0]
+def vectorise(snippets: Sequence[Snippet], bits: int, context_weight: float = 1.0, catalogue: bool = False):
+    """Sparse rows as (indices, values, indptr) for a CSR matrix of hashed features."""
+    indices, values, indptr = [], [], [0]
     for s in snippets:
-        cols = sorted({_bucket(n, bits) for n in extract(s)})
+        row: dict[int, float] = {}
+        for n in extract(s) + (catalogue_names(s) if catalogue else []):
+            row[_bucket(n, bits)] = 1.0
+        if context_weight:
+            for n in context_names(s):
+                col = _bucket(n, bits)
+                row[col] = max(row.get(col, 0.0), context_weight)
+        cols = sorted(row)
         indices.extend(cols)
+        values.extend(row[c] for c in cols)
         indptr.append(len(indices))
-    return np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)
+    return (np.asarray(indices, dtype=np.int64), np.asarray(values, dtype=np.float64),
+            np.asarray(indptr, dtype=np.int64))
 
 
 class LinearFeatureModel:
-    def __init__(self, weights: np.ndarray, bias: float, bits: int):
+    def __init__(self, weights: np.ndarray, bias: float, bits: int, context_weight: float = 1.0,
+                 prior_weight: float = 0.0, catalogue: bool = False):
         self.weights, self.bias, self.bits = weights, bias, bits
+        self.context_weight, self.prior_weight, self.catalogue = context_weight, prior_weight, catalogue
+
+    def logits(self, snippets: Sequence[Snippet]) -> np.ndarray:
+        indices, values, indptr = vectorise(snippets, self.bits, self.context_weight, self.catalogue)
+        rows = np.repeat(np.arange(len(snippets)), np.diff(indptr))
+        sums = np.bincount(rows, weights=self.weights[indices] * values, minlength=len(snippets)) + self.bias
+        if self.prior_weight:
+            sums = sums + self.prior_weight * np.array([prior(s) for s in snippets])
+        return sums
 
     def score(self, snippets: Sequence[Snippet]) -> list[float]:
-        indices, indptr = vectorise(snippets, self.bits)
-        rows = np.repeat(np.arange(len(snippets)), np.diff(indptr))
-        sums = np.bincount(rows, weights=self.weights[indices], minlength=len(snippets)) + self.bias
-        return (1.0 / (1.0 + np.exp(-sums))).tolist()
+        return (1.0 / (1.0 + np.exp(-self.logits(snippets)))).tolist()
 
     def explain(self, snippet: Snippet) -> list[tuple[str, float]]:
-        """Each named feature of the snippet with its weight (features sharing a hash bucket: the first named)."""
-        seen, out = set(), []
-        for name in extract(snippet):
+        """What each feature added to the logit (weight times its value; a hash bucket is named by the first
+        feature in it), and the catalogue prior's reasons: with the bias they sum to the logit exactly."""
+        indices, values, _ = vectorise([snippet], self.bits, self.context_weight, self.catalogue)
+        value = dict(zip(indices.tolist(), values.tolist()))
+        names = extract(snippet) + (catalogue_names(snippet) if self.catalogue else [])
+        names += context_names(snippet) if self.context_weight else []
+        out, seen = [], set()
+        for name in names:
             bucket = _bucket(name, self.bits)
-            if bucket not in seen:
+            if bucket in value and bucket not in seen:
                 seen.add(bucket)
-                out.append((name, float(self.weights[bucket])))
+                out.append((name, float(self.weights[bucket]) * value[bucket]))
+        if self.prior_weight:
+            out += [(f"catalogue prior: {reason}", self.prior_weight * sign) for reason, sign in evidence(snippet) if sign]
         return out
 
 
@@ -147,37 +192,78 @@ def load(champion, options=None) -> LinearFeatureModel:
     from safetensors.numpy import load_file
 
     config = json.loads((champion.path / "features.json").read_text())
-    if config.get("version") != VERSION:
-        raise ValueError(f"features.json version {config.get('version')} is not {VERSION}")
+    if config.get("version") not in VERSIONS:
+        raise ValueError(f"features.json version {config.get('version')} is not one of {VERSIONS}")
     tensors = load_file(str(champion.path / "model.safetensors"))
     weights = tensors["weights"].astype(np.float64)
     if weights.shape != (1 << config["bits"],):
         raise ValueError("weights do not match the feature size in features.json")
-    return LinearFeatureModel(weights, float(tensors["bias"][0]), int(config["bits"]))
+    return LinearFeatureModel(weights, float(tensors["bias"][0]), int(config["bits"]),
+                              float(config.get("context_weight", 1.0)), float(config.get("prior_weight", 0.0)),
+                              bool(config.get("catalogue", False)))
+
+
+def fit_logistic(X, y: np.ndarray, offset: np.ndarray, C: float, sample_weight: np.ndarray, max_iter: int = 5000):
+    """L2-regularised logistic regression with a fixed per-row offset (the catalogue prior), by L-BFGS."""
+    from scipy.optimize import minimize
+
+    n, d = X.shape
+    sign = 2.0 * y - 1.0
+
+    def loss(theta):
+        w, b = theta[:d], theta[d]
+        z = sign * (X @ w + b + offset)
+        log1p = np.logaddexp(0.0, -z)
+        g = -sign * sample_weight * (1.0 / (1.0 + np.exp(z)))
+        value = float(sample_weight @ log1p) + 0.5 * float(w @ w) / C
+        grad = np.concatenate([X.T @ g + w / C, [g.sum()]])
+        return value, grad
+
+    result = minimize(loss, np.zeros(d + 1), jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
+    return result.x[:d], float(result.x[d])
 
 
 def train(params: dict, train_set, val_set, out_dir, seed: int, log=print) -> list[float]:
-    """Fit an L2 logistic regression (scikit-learn) on the hashed features; save weights as safetensors."""
+    """Fit an L2 logistic regression (scipy L-BFGS) on the hashed features, with the catalogue prior as a fixed
+    offset; save weights as safetensors. Params: ``C``, ``class_weight`` (null or balanced), ``bits``,
+    ``context_weight`` (scale of context words, 0 drops them), ``prior_weight`` (0: no prior), ``catalogue``
+    (the catalogue's reasons as features too)."""
     import scipy.sparse as sp
     from safetensors.numpy import save_file
-    from sklearn.linear_model import LogisticRegression
 
     bits = int(params.get("bits", 18))
+    context_weight = float(params.get("context_weight", 1.0))
+    prior_weight = float(params.get("prior_weight", 0.0))
+    catalogue = bool(params.get("catalogue", False))
+    probe = LinearFeatureModel(np.zeros(1 << bits), 0.0, bits, context_weight, prior_weight, catalogue)
 
     def matrix(examples):
-        indices, indptr = vectorise([e.snippet for e in examples], bits)
-        return sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(examples), 1 << bits))
+        indices, values, indptr = vectorise([e.snippet for e in examples], bits, context_weight, catalogue)
+        return sp.csr_matrix((values, indices, indptr), shape=(len(examples), 1 << bits))
 
-    labels = np.array([e.label for e in train_set])
-    clf = LogisticRegression(C=float(params.get("C", 1.0)), class_weight=params.get("class_weight"),
-                             max_iter=int(params.get("max_iter", 5000)), random_state=seed)
-    clf.fit(matrix(train_set), labels)
-    log(f"features: fitted {int((clf.coef_ != 0).sum())} non-zero weights over {len(train_set)} examples")
-    weights, bias = clf.coef_[0].astype(np.float32), clf.intercept_.astype(np.float32)
-    save_file({"weights": weights, "bias": bias}, str(out_dir / "model.safetensors"))
-    (out_dir / "features.json").write_text(json.dumps({"version": VERSION, "bits": bits}, indent=2) + "\n")
+    labels = np.array([e.label for e in train_set], dtype=np.float64)
+    offset = prior_weight * np.array([prior(e.snippet) for e in train_set]) if prior_weight else np.zeros(len(labels))
+    weight = np.ones(len(labels))
+    if params.get("class_weight") == "balanced":
+        for value in (0.0, 1.0):
+            count = (labels == value).sum()
+            if count:
+                weight[labels == value] = len(labels) / (2.0 * count)
+    X = matrix(train_set)
+    used = np.unique(X.indices)  # fit only the columns that occur (the rest stay 0), for speed
+    w_used, bias = fit_logistic(X[:, used], labels, offset, float(params.get("C", 1.0)), weight,
+                                int(params.get("max_iter", 5000)))
+    weights = np.zeros(1 << bits, dtype=np.float32)
+    weights[used] = w_used
+    log(f"features: fitted {int((weights != 0).sum())} non-zero weights over {len(train_set)} examples "
+        f"(context weight {context_weight}, prior weight {prior_weight}, catalogue features {catalogue})")
+    save_file({"weights": weights, "bias": np.array([bias], dtype=np.float32)}, str(out_dir / "model.safetensors"))
+    (out_dir / "features.json").write_text(json.dumps(
+        {"version": VERSION, "bits": bits, "context_weight": context_weight, "prior_weight": prior_weight,
+         "catalogue": catalogue}, indent=2) + "\n")
     # Score validation with exactly what load() will read back.
-    return LinearFeatureModel(weights.astype(np.float64), float(bias[0]), bits).score([e.snippet for e in val_set])
+    probe.weights, probe.bias = weights.astype(np.float64), float(np.float32(bias))
+    return probe.score([e.snippet for e in val_set])
 
 
 DEFAULT_CHAMPION = Path(__file__).parent / "champions" / "features-default"

@@ -35,7 +35,8 @@ def test_explain_by_location_shows_everything_a_reviewer_needs(out, dataset):
     text = res.stdout
     assert "IAC-HARD-CODED-PASSWORD" in text and "CWE-259" in text and "security severity 7.5" in text
     assert ">>> replication_password: \"r3pl1c4t10n-2019\"" in text  # the snippet the model saw
-    assert "against threshold 0.37 (model features-default)" in text
+    threshold = load_champion(default_champions()[0]).threshold
+    assert f"against threshold {threshold:.2f} (model features-default)" in text
     assert "verdict   kept: score" in text
     assert "what moved the score" in text and "key_secret" in text
     assert "nearest labelled examples:" in text

@@ -15,10 +15,67 @@ DATA = SHARED / "data" / "glitch-findings"
 
 def test_context_field_becomes_the_filters_window():
     context = "# Puppet file: x.pp\n\nclass a (\n6:   $auth_username = undef,\n$auth_password = undef,\n) {\n"
-    assert split_context("$auth_username = undef,", context, 6, 3) == (["", "class a ("], ["$auth_password = undef,", ") {"])
+    assert split_context("$auth_username = undef,", context, 6, 3) == (["class a ("], ["$auth_password = undef,", ") {"])
     assert split_context("nothing", context, 9, 3) == ([], [])
     examples = load_dataset(DATA / "val.jsonl")
     assert len(examples) == 172 and sum(e.label for e in examples) == 56
+
+
+HEADER_CONTEXT = ("# Puppet file: x.pp\n# Target line: 6\n\n      4: \n      5: class a (\n>>>   6:   $auth_username = undef,\n"
+                  "      7:   $auth_password = undef,\n      8: ) {")
+
+
+def test_every_context_layout_gives_the_same_window():
+    plain = "# Puppet file: x.pp\n\nclass a (\n6:   $auth_username = undef,\n$auth_password = undef,\n) {\n"
+    want = (["", "class a ("], ["  $auth_password = undef,", ") {"])
+    assert split_context("$auth_username = undef,", HEADER_CONTEXT, 6, 3) == want
+    assert split_context("$auth_username = undef,", HEADER_CONTEXT, None, 3) == want  # the marker alone places it
+    from iacfilter_plugins.iac import render
+    assert render("puppet", "s", "x", *split_context("$auth_username = undef,", plain, 6, 3)) == \
+        render("puppet", "s", "x", *want)
+
+
+def test_unaligned_rows_are_counted_and_reported_by_eval(tmp_path, run_cli):
+    rows = [{"tech": "puppet", "smell": "hard_coded_secret", "line": 6, "content": "$auth_username = undef,",
+             "context": HEADER_CONTEXT, "label": "FP"},
+            {"tech": "puppet", "smell": "hard_coded_secret", "line": 9, "content": "$x = 'y'",
+             "context": "a\nb\n", "label": "TP"},
+            {"tech": "chef", "smell": "suspicious_comment", "content": "# TODO", "context": "", "label": "TP"}]
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    examples = load_dataset(data)
+    assert [e.problems for e in examples] == [(), ("flagged line not found in the context",), ("no context lines",)]
+    assert examples[1].snippet.line == "$x = 'y'"  # the row is kept, with the flagged line alone
+    res = run_cli("eval", data, "--model", "features-default")
+    assert res.exit_code == 0
+    assert "2 of 3 rows could not be aligned with their context (1: flagged line not found in the context; " \
+           "1: no context lines)" in res.output
+    config = tmp_path / "t.yaml"
+    config.write_text(yaml.safe_dump({"backend": "features", "train": str(data), "val": str(data),
+                                      "params": {"bits": 10}}))
+    res = run_subprocess("train", "--config", config, "--out", tmp_path / "trial")
+    assert res.returncode == 0, res.stderr
+    assert "train: 2 of 3 rows could not be aligned with their context" in res.stderr
+    metrics = json.loads((tmp_path / "trial" / "metrics.json").read_text())
+    assert metrics["alignment"]["val"]["unaligned"] == 2
+
+
+def test_recall_first_threshold_is_cross_validated_on_train_and_val(tmp_path):
+    train, val = data_subset(tmp_path, 200, 80)
+    config = {"backend": "features", "train": str(train), "val": str(val), "seed": 2,
+              "params": {"bits": 12, "context_weight": 0.5, "prior_weight": 4.0, "class_weight": "balanced"},
+              "thresholds": {"start": 0.05, "stop": 0.95, "step": 0.01, "objective": "recall", "min_recall": 0.95,
+                             "cv": 3}}
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(config))
+    res = run_subprocess("train", "--config", tmp_path / "t.yaml", "--out", tmp_path / "trial")
+    assert res.returncode == 0, res.stderr
+    m = json.loads((tmp_path / "trial" / "metrics.json").read_text())
+    assert m["threshold_objective"] == {"objective": "recall", "min_recall": 0.95,
+                                        "cross_validated": {"folds": 3, "on": "train+val"}}
+    cv = m["cv"]
+    assert cv["n"] == 280 and len(cv["per_fold"]) == 3 and m["best_threshold"] == cv["threshold"]
+    assert cv["at_threshold"]["recall"] >= 0.95  # the pooled out-of-fold scores meet the recall floor
+    assert 0 < cv["f1"]["mean"] <= 1 and cv["f1"]["sd"] >= 0
 
 
 def test_features_pipeline_round_trip(tmp_path):

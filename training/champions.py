@@ -54,6 +54,10 @@ def freeze(run_dir: Path, out_dir: Path, name: str | None = None) -> Path:
             "f1_mean_over_seeds": round(selection["f1_mean"], 4),
             "f1_sd_over_seeds": round(selection["f1_sd"], 4),
             "seeds": selection["seeds"],
+            **({"cross_validation": {
+                k: ({kk: round(vv, 4) for kk, vv in v.items()} if isinstance(v, dict) else v)
+                for k, v in metrics["cv"].items() if k in ("folds", "n", "objective", "min_recall", "threshold", "f1",
+                                                          "recall", "precision")}} if metrics.get("cv") else {}),
         },
         "seed": metrics["seed"],
         "training": yaml.safe_load(config),

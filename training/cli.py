@@ -227,6 +227,8 @@ def eval_cmd(dataset, model_dir, threshold, as_json, plot_dir):
         for path in plot(Path(plot_dir), labels, scores, result["threshold_sweep"], result["threshold"],
                          f"{result['model']} on {Path(dataset).name}"):
             click.echo(f"wrote {path}", err=True)
+    if as_json:
+        click.echo(result["alignment_line"], err=True)
     click.echo(json.dumps(result, indent=2) if as_json else render(result))
 
 

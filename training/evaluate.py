@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from iacfilter.dataset import load_dataset
+from iacfilter.dataset import describe_problems, load_dataset, problem_counts
 from iacfilter.decide import Models
 
 from . import metrics as m
@@ -41,6 +41,7 @@ def evaluate(dataset: str | Path, models: Models, batch_size: int = 64) -> dict:
     result = {
         "dataset": str(dataset), "model": ", ".join(m.id for m in used), "threshold": t, "n": len(examples),
         "not_scored": len(examples) - n_covered,
+        "alignment": problem_counts(examples), "alignment_line": describe_problems(examples),
         **{k: v for k, v in m.metrics(labels, scores, t).items()},
         "per_tech": m.grouped(labels, scores, [e.snippet.tech for e in examples], t),
         "per_smell": m.grouped(labels, scores, [e.snippet.smell for e in examples], t),
@@ -55,6 +56,7 @@ def render(result: dict) -> str:
     lines = [
         f"{result['dataset']}: {result['n']} findings, model {result['model']}, threshold {result['threshold']:.2f}"
         + (f" ({result['not_scored']} not covered by the model, kept)" if result["not_scored"] else ""),
+        f"  {result['alignment_line']}",
         f"  precision {result['precision']:.3f}  recall {result['recall']:.3f}  F1 {result['f1']:.3f}  "
         f"accuracy {result['accuracy']:.3f}  FP removed {result['fp_removed']:.3f}  TP kept {result['tp_kept']:.3f}",
         "",

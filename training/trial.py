@@ -17,7 +17,7 @@ from typing import Any, Callable
 import yaml
 
 from iacfilter import plugins
-from iacfilter.dataset import fingerprint, load_dataset
+from iacfilter.dataset import describe_problems, fingerprint, load_dataset, problem_counts
 from iacfilter.errors import IacfilterError
 from iacfilter.output import write_atomically
 
@@ -82,6 +82,8 @@ def run_trial(config: dict[str, Any], out_dir: str | Path, log: Callable[[str], 
             shutil.rmtree(model_dir)
         model_dir.mkdir()
     train_set, val_set = load_dataset(config["train"]), load_dataset(config["val"])
+    log(describe_problems(train_set, "train"))
+    log(describe_problems(val_set, "val"))
     backend = plugins.scorers()[config["backend"]]
     started = time.perf_counter()
     scores = [float(p) for p in backend.train(dict(config.get("params") or {}), train_set, val_set, model_dir, seed, log)]
@@ -91,9 +93,19 @@ def run_trial(config: dict[str, Any], out_dir: str | Path, log: Callable[[str], 
     labels = [e.label for e in val_set]
     choice = {**DEFAULT_THRESHOLDS, **(config.get("thresholds") or {})}
     objective, min_recall = choice.pop("objective", "f1"), float(choice.pop("min_recall", 0.95))
+    folds = int(choice.pop("cv", 0) or 0)
     grid = m.thresholds(**choice)
     sweep = m.threshold_sweep(labels, scores, grid)
     best = m.best_threshold(sweep, objective, min_recall)
+    cv = None
+    if folds > 1:  # the threshold is chosen on out-of-fold scores of train + val, not on one split's luck
+        from .crossval import cross_validate
+
+        cv = cross_validate(backend, dict(config.get("params") or {}), train_set + val_set, folds=folds, seed=seed,
+                            grid=grid, objective=objective, min_recall=min_recall, log=log)
+        best = {"threshold": cv["threshold"]}
+        log(f"cross-validation ({folds} folds on train + val): threshold {cv['threshold']:.2f}, F1 "
+            f"{cv['f1']['mean']:.3f} ± {cv['f1']['sd']:.3f}, recall {cv['recall']['mean']:.3f} ± {cv['recall']['sd']:.3f}")
     result = {
         "trial": out.name,
         "name": config.get("name", out.name),
@@ -106,9 +118,12 @@ def run_trial(config: dict[str, Any], out_dir: str | Path, log: Callable[[str], 
         "smells": sorted({e.snippet.smell for e in train_set}),
         "technologies": sorted({e.snippet.tech for e in train_set}),
         "data": {"train": fingerprint(config["train"]), "val": fingerprint(config["val"])},
+        "alignment": {"train": problem_counts(train_set), "val": problem_counts(val_set)},
         "val_at_0.5": m.metrics(labels, scores, 0.5),
         "best_threshold": best["threshold"],
-        "threshold_objective": {"objective": objective, **({"min_recall": min_recall} if objective == "recall" else {})},
+        "threshold_objective": {"objective": objective, **({"min_recall": min_recall} if objective == "recall" else {}),
+                                **({"cross_validated": {"folds": folds, "on": "train+val"}} if cv else {})},
+        **({"cv": {k: v for k, v in cv.items() if k not in ("scores", "labels")}} if cv else {}),
         "val": m.metrics(labels, scores, best["threshold"]),
         "threshold_sweep": sweep,
     }
