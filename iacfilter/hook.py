@@ -23,13 +23,17 @@ def hidden(path: str) -> bool:
 
 
 def files_by_technology(files: Sequence[str], techs: dict) -> dict[str, list[str]]:
-    """The changed files each technology covers (by its suffixes); files no technology covers are left out."""
+    """The changed files by the technology that owns them (as ``filter`` decides ownership, the first by name
+    whose ``owns`` accepts the path, among those whose suffixes GLITCH scans); other files are left out."""
     out: dict[str, list[str]] = {}
-    for name, tech in sorted(techs.items()):
-        mine = [f for f in files if PurePosixPath(f).suffix in tech.suffixes and not hidden(f)
-                and Path(f).is_file() and not Path(f).is_symlink()]  # GLITCH never follows symlinks
-        if mine:
-            out[name] = sorted(set(mine))
+    owners = sorted(techs.items())
+    for f in sorted(set(files)):
+        if hidden(f) or not Path(f).is_file() or Path(f).is_symlink():  # GLITCH never follows symlinks
+            continue
+        probe = Finding(tool="", rule="", path=f, line=None)
+        owner = next((name for name, t in owners if t.owns(probe)), None)
+        if owner is not None and PurePosixPath(f).suffix in techs[owner].suffixes:
+            out.setdefault(owner, []).append(f)
     return out
 
 
