@@ -16,7 +16,7 @@ from .decide import Models, classify, decide, default_champions, technology
 from .errors import IacfilterError
 from .findings import Finding, NoSnippet
 from .inputs import read_scanner_output, read_scanner_stdin
-from .output import write_atomically
+from .output import check_destination, write_atomically
 from .registry import ScanRun
 from .report import as_json, as_table, columns, summary
 from .rules import load_rules_map
@@ -237,6 +237,7 @@ def run_filter(runs: list[ScanRun], *, source_root, tech, output, mode, model_di
 
     if only_new and not baseline:
         raise click.UsageError("--only-new needs --baseline OLD.sarif")
+    check_destination(output)  # before any work, and before any warning: then its one line is all that is said
     rules = load_rules_map()
     patterns = pattern_filters.read_patterns(include, exclude, patterns_file)
     excluded = [0] * len(runs)

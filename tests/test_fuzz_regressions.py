@@ -418,3 +418,12 @@ def test_a_file_name_with_a_newline_still_gives_one_line(tmp_path, champion):
 
 def test_shipped_schema_is_the_official_one():
     assert validate.SARIF_SCHEMA_FILE.read_bytes() == SARIF_SCHEMA.read_bytes()
+
+
+def test_an_unwritable_output_is_refused_before_any_warning(tmp_path, champion):
+    """Found by Hypothesis (--long): sources all unreadable, then a missing output directory: the warning about
+    the sources came first and the error second, two lines. The output is now checked before any work."""
+    out = tmp_path / "missing" / "o.sarif"
+    res = run("filter", EXAMPLES / "chef" / "glitch.csv", "--source-root", tmp_path, "--model", champion,
+              "-o", out, "-q")
+    assert_refused(res, f"{out}: output directory does not exist")
