@@ -16,7 +16,7 @@ from .decide import Models, classify, decide, default_champions, technology
 from .errors import IacfilterError
 from .findings import Finding, NoSnippet
 from .inputs import read_scanner_output, read_scanner_stdin
-from .output import write_atomically
+from .output import check_destination, write_atomically
 from .registry import ScanRun
 from .report import as_json, as_table, columns, summary
 from .rules import load_rules_map
@@ -28,14 +28,57 @@ EXTRAS = {"sklearn": "train", "scipy": "train", "matplotlib": "train", "torch": 
           "transformers": "encoder", "tokenizers": "encoder"}
 
 
+def one_line(text: str) -> str:
+    """``text`` on one printable line: newlines, other line separators and control characters (from file names
+    or input) are written as escapes, so an error is always exactly one line."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
+class OneLineError(click.ClickException):
+    """A usage or option error, shown as one line (click's own shows usage, a hint and the error: four lines)."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"iacfilter: error: {one_line(self.format_message())}", err=True)
+
+
+def _usage(exc: click.UsageError) -> OneLineError:
+    where = exc.ctx.command_path if exc.ctx is not None else "iacfilter"
+    hint = f" (see '{where} --help')" if exc.ctx is not None else ""
+    return OneLineError(f"{where}: {exc.format_message()}{hint}")
+
+
 class Cli(click.Group):
-    """Turns every IacfilterError, and a missing optional package, into one line on stderr and exit code 2."""
+    """Turns every IacfilterError, usage error, OS refusal and missing optional package into one line on stderr
+    and exit code 2."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:
+            raise _usage(exc) from None
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:  # a sub-command's options
+            raise _usage(exc) from None
         except IacfilterError as exc:
-            click.echo(f"iacfilter: error: {exc}", err=True)
+            click.echo(f"iacfilter: error: {one_line(str(exc))}", err=True)
+            ctx.exit(2)
+        except ValueError as exc:  # a NUL byte in a name given to any command's path option (only in-process)
+            if "null byte" not in str(exc):
+                raise
+            click.echo(f"iacfilter: error: {ctx.invoked_subcommand}: a file name holds a NUL byte ({exc})", err=True)
+            ctx.exit(2)
+        except OSError as exc:  # the environment refused something not checked earlier (disk full, permissions)
+            where = f"{exc.filename}: " if exc.filename is not None else ""
+            click.echo(f"iacfilter: error: {one_line(where + (exc.strerror or str(exc)))}", err=True)
             ctx.exit(2)
         except ModuleNotFoundError as exc:
             top = (exc.name or "").split(".")[0]
@@ -44,6 +87,28 @@ class Cli(click.Group):
             click.echo(f"iacfilter: error: {ctx.invoked_subcommand}: needs the Python package {top!r}: "
                        f"pip install 'iacfilter[{EXTRAS[top]}]'", err=True)
             ctx.exit(2)
+
+
+class OsPath(click.Path):
+    """click.Path that turns down a name the OS cannot take (an embedded NUL) as a usage error, not a traceback."""
+
+    def convert(self, value, param, ctx):
+        try:
+            return super().convert(value, param, ctx)
+        except ValueError as exc:
+            if isinstance(exc, click.BadParameter):
+                raise
+            self.fail(f"{value!r}: {exc}.", param, ctx)
+
+
+class Probability(click.FloatRange):
+    """A number from 0 to 1; NaN, which click's FloatRange lets through, is refused."""
+
+    def convert(self, value, param, ctx):
+        rv = super().convert(value, param, ctx)
+        if rv != rv:
+            self.fail(f"{value!r} is not a number from 0 to 1.", param, ctx)
+        return rv
 
 
 @click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -68,7 +133,7 @@ def default_model() -> Path:
 
 FILTER_OPTIONS = {
     "source_root": click.option(
-        "--source-root", type=click.Path(file_okay=False), default=".", show_default=True,
+        "--source-root", type=OsPath(file_okay=False), default=".", show_default=True,
         help="Root the flagged paths are relative to. Files outside it are never read."),
     "tech": click.option(
         "--tech", default=None, metavar="NAME",
@@ -90,7 +155,7 @@ FILTER_OPTIONS = {
         help="Tokens of written analysis a generative scorer (dual-head) may spend per finding; 0 classifies the "
              "prompt alone. Only for models whose backend takes a budget."),
     "threshold": click.option(
-        "--threshold", type=click.FloatRange(0.0, 1.0), default=None,
+        "--threshold", type=Probability(0.0, 1.0), default=None,
         help="Override the model's frozen threshold: findings scoring below it are filtered."),
     "fmt": click.option(
         "--format", "fmt", type=click.Choice(["sarif", "json", "table", "html"]), default="sarif", show_default=True,
@@ -172,6 +237,7 @@ def run_filter(runs: list[ScanRun], *, source_root, tech, output, mode, model_di
 
     if only_new and not baseline:
         raise click.UsageError("--only-new needs --baseline OLD.sarif")
+    check_destination(output)  # before any work, and before any warning: then its one line is all that is said
     rules = load_rules_map()
     patterns = pattern_filters.read_patterns(include, exclude, patterns_file)
     excluded = [0] * len(runs)
@@ -257,7 +323,7 @@ def filter_cmd(inputs, **options):
 
 
 @cli.command("scan")
-@click.argument("path", type=click.Path(exists=True))
+@click.argument("path", type=OsPath(exists=True))
 @click.option("--tech", required=True, metavar="NAME", help="Technology to scan for (ansible, chef, puppet, ...).")
 @click.option("--glitch", "glitch", default=None, metavar="CMD",
               help="How to run GLITCH (default: 'glitch' on PATH, or env IACFILTER_GLITCH).")

@@ -11,6 +11,7 @@ import copy
 import gzip
 import hashlib
 import json
+import math
 import re
 from collections import Counter
 from pathlib import Path, PurePosixPath
@@ -26,6 +27,7 @@ SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/s
 GITHUB_MAX_RESULTS_PER_RUN = 25_000
 GITHUB_MAX_GZIP_BYTES = 10 * 1024 * 1024
 MODES = ("annotate", "drop")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def rule_descriptor(rule: Rule) -> dict[str, Any]:
@@ -65,12 +67,19 @@ def artifact_uri(path: str) -> dict[str, str]:
     return {"uri": quote(posix), "uriBaseId": "%SRCROOT%"}
 
 
+def _finite(x: float | None, digits: int | None = None) -> float | None:
+    """A number JSON can hold (NaN and infinities are left out), rounded when asked."""
+    if x is None or not math.isfinite(x):
+        return None
+    return round(x, digits) if digits is not None else x
+
+
 def annotation(finding: Finding, verdict: Verdict) -> dict[str, Any]:
     data = {
         "verdict": verdict.verdict,
         "reason": verdict.reason,
-        "score": None if verdict.score is None else round(verdict.score, 6),
-        "threshold": verdict.threshold,
+        "score": _finite(verdict.score, 6),
+        "threshold": _finite(verdict.threshold),
         "model": verdict.model,
         "smell": finding.smell,
         "technology": finding.tech,
@@ -184,7 +193,7 @@ def build_log(runs: Sequence[ScanRun], verdicts: Sequence[Sequence[Verdict]], ru
         sarif_run["properties"] = {
             **(sarif_run.get("properties") or {}),
             "iacfilter": {"version": __version__, "mode": mode,
-                          "models": [{"name": m, "threshold": t} for m, t in models],
+                          "models": [{"name": m, "threshold": _finite(t)} for m, t in models],
                           **({"options": dict(sorted(options.items()))} if options else {}),
                           "counts": dict(sorted(counts.items()))},
         }
@@ -193,7 +202,10 @@ def build_log(runs: Sequence[ScanRun], verdicts: Sequence[Sequence[Verdict]], ru
 
 
 def dumps(log: dict[str, Any]) -> str:
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    """Strict JSON (a non-finite number raises ValueError rather than writing ``NaN``), valid UTF-8: a lone
+    surrogate, which readers refuse on input, is written as its ``\\uXXXX`` escape if one ever gets here."""
+    text = json.dumps(log, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def check_github_limits(log: dict[str, Any], text: str) -> list[str]:

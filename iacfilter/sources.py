@@ -1,39 +1,82 @@
-"""Source files under the user's source root, and nothing outside it."""
+"""Source files under the user's source root, and nothing outside it.
+
+Path handling is total: whatever a finding names (a URL, a path with a NUL byte, a name too long, a symlink
+loop, a directory that cannot be searched, a path outside the root) ends as "no source" with the reason,
+never as an exception. Only a regular file that resolves under the root is ever opened.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import re
+import stat
 from pathlib import Path
 
 from .errors import IacfilterError
+from .validate import split_lines
 
 MAX_SOURCE_BYTES = 5 * 1024 * 1024
+URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")  # http://, https://, ... (never a file under the root)
+REFUSED = (OSError, ValueError, RuntimeError)  # what pathlib raises for paths the OS refuses (RuntimeError: loops)
+
+
+def os_reason(exc: BaseException) -> str:
+    """A short reason for a refused path: 'File name too long', 'symlink loop', 'embedded NUL byte', ..."""
+    if isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP:
+        return "symlink loop"
+    if isinstance(exc, ValueError):
+        return "embedded NUL byte" if "null" in str(exc).lower() else str(exc)
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    return type(exc).__name__
 
 
 class SourceRoot:
     """Reads flagged files confined to ``root``: a path that resolves outside it is never opened."""
 
     def __init__(self, root: str | os.PathLike):
-        given = Path(root)
-        if not given.is_dir():
+        try:
+            given = Path(root)
+            is_dir = given.is_dir()
+            self.root = given.resolve(strict=True) if is_dir else given
+        except REFUSED as exc:
+            raise IacfilterError(str(root), f"source root cannot be used: {os_reason(exc)}") from None
+        if not is_dir:
             raise IacfilterError(str(root), "source root is not a directory")
-        self.root = given.resolve()
         self._cache: dict[str, tuple[list[str] | None, str]] = {}
 
     def resolve(self, path: str) -> tuple[Path | None, str]:
-        """The real path of ``path`` under the root, or None and why not."""
+        """The real path of ``path`` under the root (every symlink followed), or None and why not."""
+        if not path:
+            return None, "the finding names no file"
+        if URL.match(path):
+            return None, "a URL, not a file under the source root; not opened"
+        if "\x00" in path:
+            return None, "path has an embedded NUL byte; not opened"
         candidate = Path(path)
         if not candidate.is_absolute():
             candidate = self.root / candidate
-        real = candidate.resolve()  # follows symlinks and '..'
+        try:
+            real = candidate.resolve(strict=True)  # follows symlinks and '..'; fails on loops and refusals
+        except FileNotFoundError:
+            try:
+                outside = not candidate.resolve().is_relative_to(self.root)
+            except REFUSED as exc:
+                return None, f"path cannot be resolved ({os_reason(exc)}); not opened"
+            if outside:
+                return None, "path resolves outside the source root; not opened"
+            return None, "file not found under the source root"
+        except REFUSED as exc:
+            return None, f"path cannot be resolved ({os_reason(exc)}); not opened"
         if not real.is_relative_to(self.root):
             return None, "path resolves outside the source root; not opened"
         return real, ""
 
     def lines(self, path: str) -> tuple[list[str] | None, str]:
-        """The file's lines (without newlines), or None and the reason there is no source.
+        """The file's lines (split on newlines only, without them), or None and the reason there is no source.
 
-        A file that exists under the root but cannot be read is an error, not a silent "no source".
+        A regular file under the root that cannot be read is an error, not a silent "no source".
         """
         if path not in self._cache:
             self._cache[path] = self._read(path)
@@ -43,11 +86,13 @@ class SourceRoot:
         real, why = self.resolve(path)
         if real is None:
             return None, why
-        if not real.exists():
-            return None, "file not found under the source root"
-        if not real.is_file():
+        try:
+            info = real.stat()
+        except REFUSED as exc:
+            return None, f"path cannot be resolved ({os_reason(exc)}); not opened"
+        if not stat.S_ISREG(info.st_mode):
             raise IacfilterError(str(real), "flagged source is not a regular file")
-        if real.stat().st_size > MAX_SOURCE_BYTES:
+        if info.st_size > MAX_SOURCE_BYTES:
             return None, f"source file larger than {MAX_SOURCE_BYTES // 2**20} MiB; not read"
         try:
             data = real.read_bytes()
@@ -55,4 +100,4 @@ class SourceRoot:
             raise IacfilterError(str(real), f"cannot read source file: {exc.strerror or exc}") from None
         if b"\x00" in data[:8192]:
             return None, "source file is binary"
-        return data.decode("utf-8", errors="replace").splitlines(), ""
+        return split_lines(data.decode("utf-8", errors="replace")), ""

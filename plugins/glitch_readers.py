@@ -10,20 +10,22 @@ from iacfilter.findings import Finding
 from iacfilter.hookspecs import hookimpl
 from iacfilter.registry import Reader, ScanRun
 from iacfilter.rules import load_rules_map
+from iacfilter.validate import split_lines
 
 TOOL = "GLITCH"
 UNKNOWN_LINE = -33550336  # GLITCH's line for file-level findings
 CODE = r"(?:sec|design|implementation)_[a-z0-9_]+"
 HEADER_2X = "PATH,LINE,ERROR,DESCRIPTION,CODE"
 HEADER_1X = "PATH,LINE,ERROR"
-ROW = re.compile(rf"^(?P<path>[^,]+),(?P<line>-?\d+),(?P<code>{CODE})(?:,(?P<rest>.*))?$")
-LINTER_ROW = re.compile(rf"^(?P<text>.+?),(?P<path>[^,]+),(?P<line>-?\d+),(?P<code>{CODE}),(?P<rest>.*)$")
+LINE = r"-?[0-9]{1,10}"  # ASCII digits only; GLITCH's "no line" is -33550336
+ROW = re.compile(rf"(?P<path>[^,]+),(?P<line>{LINE}),(?P<code>{CODE})(?:,(?P<rest>.*))?", re.DOTALL)
+LINTER_ROW = re.compile(rf"(?P<text>.+?),(?P<path>[^,]+),(?P<line>{LINE}),(?P<code>{CODE}),(?P<rest>.*)", re.DOTALL)
 # DESCRIPTION ends with a CWE list, is "-", or is a sentence ending with "."; CODE follows the next comma.
 DESCRIPTION_ENDS = (
-    re.compile(r"^(?P<desc>.*?\(CWE-\d+(?: \| CWE-\d+)*\)),(?P<code>.*)$"),
-    re.compile(r"^(?P<desc>-),(?P<code>.*)$"),
-    re.compile(r"^(?P<desc>.*?\.),(?P<code>.*)$"),
-    re.compile(r"^(?P<desc>[^,]*),(?P<code>.*)$"),
+    re.compile(r"(?P<desc>.*?\(CWE-[0-9]+(?: \| CWE-[0-9]+)*\)),(?P<code>.*)", re.DOTALL),
+    re.compile(r"(?P<desc>-),(?P<code>.*)", re.DOTALL),
+    re.compile(r"(?P<desc>.*?\.),(?P<code>.*)", re.DOTALL),
+    re.compile(r"(?P<desc>[^,]*),(?P<code>.*)", re.DOTALL),
 )
 
 
@@ -31,7 +33,7 @@ def split_description(rest: str | None) -> tuple[str, str]:
     if rest is None:
         return "", ""
     for pattern in DESCRIPTION_ENDS:
-        m = pattern.match(rest)
+        m = pattern.fullmatch(rest)
         if m:
             return m.group("desc"), m.group("code")
     return rest, ""
@@ -57,16 +59,18 @@ def _driver() -> dict:
 
 
 def _rows(text: str):
-    for number, row in enumerate(text.splitlines(), start=1):
-        if row.strip():
-            yield number, row.rstrip("\r")
+    """Numbered non-blank rows. Rows end at "\n" or "\r\n" only: U+2028, U+0085, form feed and the ASCII
+    separators are data inside a row (``str.splitlines`` would cut the row in two)."""
+    for number, row in enumerate(split_lines(text), start=1):
+        if row.strip(" \t\r"):
+            yield number, row
 
 
 def sniff_csv(head: str) -> float:
     first = next((row for _, row in _rows(head)), "")
     if first.strip() in (HEADER_2X, HEADER_1X):
         return 1.0
-    return 0.9 if ROW.match(first) else 0.0
+    return 0.9 if ROW.fullmatch(first) else 0.0
 
 
 def read_csv(origin: str, text: str) -> list[ScanRun]:
@@ -76,7 +80,7 @@ def read_csv(origin: str, text: str) -> list[ScanRun]:
     if header in (HEADER_2X, HEADER_1X):
         rows = rows[1:]
     for number, row in rows:
-        m = ROW.match(row)
+        m = ROW.fullmatch(row)
         if not m:
             raise ValueError(f"line {number}: not a GLITCH row (expected {HEADER_2X}): {row[:80]!r}")
         findings.append(_finding(origin, number, m, row))
@@ -86,13 +90,13 @@ def read_csv(origin: str, text: str) -> list[ScanRun]:
 
 def sniff_linter(head: str) -> float:
     first = next((row for _, row in _rows(head)), "")
-    return 0.8 if not ROW.match(first) and LINTER_ROW.match(first) else 0.0
+    return 0.8 if not ROW.fullmatch(first) and LINTER_ROW.fullmatch(first) else 0.0
 
 
 def read_linter(origin: str, text: str) -> list[ScanRun]:
     findings = []
     for number, row in _rows(text):
-        m = LINTER_ROW.match(row)
+        m = LINTER_ROW.fullmatch(row)
         if not m:
             raise ValueError(f"line {number}: not a GLITCH --linter row: {row[:80]!r}")
         findings.append(_finding(origin, number, m, row))

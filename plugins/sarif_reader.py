@@ -1,14 +1,17 @@
-"""Reader for SARIF 2.1.0 from any tool. Runs and results are kept verbatim; the writer only annotates them."""
+"""Reader for SARIF 2.1.0 from any tool. Runs and results are kept verbatim; the writer only annotates them.
+
+A log is accepted whole or refused: ``iacfilter.validate`` checks it against the official schema first.
+"""
 
 from __future__ import annotations
 
-import json
 import re
 from urllib.parse import unquote, urlparse
 
 from iacfilter.findings import Finding
 from iacfilter.hookspecs import hookimpl
 from iacfilter.registry import Reader, ScanRun
+from iacfilter.validate import check_sarif, load_json
 
 
 def sniff(head: str) -> float:
@@ -21,7 +24,12 @@ def sniff(head: str) -> float:
 
 
 def uri_to_path(uri: str) -> str:
-    parsed = urlparse(uri)
+    """The path a location's URI names: a file: URI's path, a relative reference decoded; any other URI as given
+    (the source root treats a URL as "no source" and never opens it)."""
+    try:
+        parsed = urlparse(uri)
+    except ValueError:  # e.g. "http://[::1": not a URI at all; confinement turns it down
+        return uri
     if parsed.scheme == "file":
         return unquote(parsed.path)
     if parsed.scheme and len(parsed.scheme) > 1:  # some other scheme: keep as given, confinement rejects it
@@ -30,59 +38,42 @@ def uri_to_path(uri: str) -> str:
 
 
 def _rule_id(result: dict, run: dict) -> str:
-    if isinstance(result.get("ruleId"), str):
+    if "ruleId" in result:
         return result["ruleId"]
-    rule = result.get("rule") or {}
-    if isinstance(rule.get("id"), str):
+    rule = result.get("rule", {})
+    if "id" in rule:
         return rule["id"]
-    index = result.get("ruleIndex", rule.get("index"))
-    rules = ((run.get("tool") or {}).get("driver") or {}).get("rules") or []
-    if isinstance(index, int) and 0 <= index < len(rules):
-        return str(rules[index].get("id", ""))
-    return ""
+    index = result.get("ruleIndex", rule.get("index", -1))
+    rules = run["tool"]["driver"].get("rules", [])
+    return rules[index]["id"] if 0 <= index < len(rules) else ""
 
 
-def _finding(origin: str, result: dict, run: dict, tool: str, where: str) -> Finding:
-    if not isinstance(result, dict):
-        raise ValueError(f"{where}: a result must be an object")
-    location = ((result.get("locations") or [{}])[0] or {}).get("physicalLocation") or {}
-    uri = (location.get("artifactLocation") or {}).get("uri", "")
-    region = location.get("region") or {}
-    line = region.get("startLine")
-    message = result.get("message") or {}
+def _finding(origin: str, result: dict, run: dict) -> Finding:
+    """One finding from one result of a log that passed ``validate.check_sarif`` (its shape is the schema's)."""
+    locations = result.get("locations") or [{}]
+    location = locations[0].get("physicalLocation", {})
+    uri = location.get("artifactLocation", {}).get("uri", "")
+    region = location.get("region", {})
     return Finding(
-        tool=tool,
+        tool=run["tool"]["driver"]["name"],
         rule=_rule_id(result, run),
-        path=uri_to_path(uri) if isinstance(uri, str) else "",
-        line=line if isinstance(line, int) and line >= 1 else None,
-        message=str(message.get("text", "")) if isinstance(message, dict) else "",
-        code=str((region.get("snippet") or {}).get("text", "")),
+        path=uri_to_path(uri),
+        line=region.get("startLine"),
+        message=result["message"].get("text", ""),
+        code=region.get("snippet", {}).get("text", ""),
         origin=origin,
         raw=result,
     )
 
 
 def read(origin: str, text: str) -> list[ScanRun]:
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    if not isinstance(doc, dict) or doc.get("version") != "2.1.0":
-        raise ValueError('not a SARIF log (needs "version": "2.1.0")')
-    runs = doc.get("runs")
-    if not isinstance(runs, list):
-        raise ValueError('"runs" must be an array')
-    out = []
-    for r, run in enumerate(runs):
-        driver = ((run or {}).get("tool") or {}).get("driver") if isinstance(run, dict) else None
-        if not isinstance(driver, dict) or not isinstance(driver.get("name"), str):
-            raise ValueError(f"runs[{r}]: tool.driver.name is missing")
-        results = run.get("results") or []
-        if not isinstance(results, list):
-            raise ValueError(f"runs[{r}].results must be an array")
-        findings = [_finding(origin, res, run, driver["name"], f"runs[{r}].results[{i}]") for i, res in enumerate(results)]
-        out.append(ScanRun(origin=origin, driver=driver, findings=findings, sarif_run=run, input_format="SARIF 2.1.0"))
-    return out
+    doc = load_json(text)
+    check_sarif(doc)
+    return [
+        ScanRun(origin=origin, driver=run["tool"]["driver"], findings=[_finding(origin, res, run) for res in
+                run.get("results") or []], sarif_run=run, input_format="SARIF 2.1.0")
+        for run in doc["runs"]
+    ]
 
 
 @hookimpl

@@ -68,3 +68,26 @@ def data_subset(tmp_path: Path, n_train: int, n_val: int) -> tuple[Path, Path]:
         path.write_text("\n".join(tp + fp) + "\n")
         out.append(path)
     return out[0], out[1]
+
+
+# -- Property-based tests (tests/test_fuzz.py): a bounded run in CI, many more examples with --long -----------
+
+# Examples per property test; test_fuzz.py has 5, so --long runs 12,500 (IACFILTER_FUZZ_EXAMPLES changes it).
+FUZZ_EXAMPLES = {"ci": 80, "long": int(os.environ.get("IACFILTER_FUZZ_EXAMPLES", "2500"))}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--long", action="store_true", default=False,
+                     help=f"run the property tests with {FUZZ_EXAMPLES['long']} random examples each instead of the "
+                          f"same {FUZZ_EXAMPLES['ci']} every time")
+
+
+def pytest_configure(config):
+    from hypothesis import HealthCheck, settings
+
+    common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    # CI: the same examples every run (no flaky CI), nothing written to a .hypothesis directory.
+    settings.register_profile("iacfilter-ci", max_examples=FUZZ_EXAMPLES["ci"], derandomize=True, database=None,
+                              **common)
+    settings.register_profile("iacfilter-long", max_examples=FUZZ_EXAMPLES["long"], **common)
+    settings.load_profile("iacfilter-long" if config.getoption("--long") else "iacfilter-ci")

@@ -28,7 +28,7 @@ def bad_inputs(tmp_path):
         fh.truncate(200 * 1024 * 1024)  # sparse: 200 MB without writing them
     cases["200MB"] = (tmp_path / "huge.csv", "is too large (200 MiB; the limit is 100 MiB")
     (tmp_path / "notsarif.json").write_text('{"runs": 3, "version": "2.1.0"}')
-    cases["not-sarif"] = (tmp_path / "notsarif.json", '"runs" must be an array')
+    cases["not-sarif"] = (tmp_path / "notsarif.json", "not valid SARIF 2.1.0 JSON: /runs: must be an array or null, not an integer")
     return cases
 
 

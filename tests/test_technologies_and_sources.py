@@ -170,17 +170,20 @@ TASK = ("- hosts: web\n  tasks:\n    - name: Fetch the key\n      get_url:\n"
         "        url: http://packages.acme.io/key.asc\n        dest: /tmp/key.asc\n")
 
 
+CHECKOV_RUN = {"tool": {"driver": {"name": "Checkov"}}}  # the run a validated result comes from
+
+
 def test_a_region_flagging_a_whole_task_is_centred_on_the_line_with_the_smell(tmp_path):
     (tmp_path / "web.yml").write_text(TASK)
     from iacfilter_plugins.sarif_reader import _finding
 
-    f = _finding("in.sarif", sarif_result("CKV2_ANSIBLE_2", "web.yml", 3, 6), {}, "Checkov", "r")
+    f = _finding("in.sarif", sarif_result("CKV2_ANSIBLE_2", "web.yml", 3, 6), CHECKOV_RUN)
     classify([f], load_rules_map(), plugins.technologies(), None)
     assert (f.tech, f.smell) == ("ansible", "use_of_http")
     assert plugins.technologies()["ansible"].snippet(f, SourceRoot(tmp_path)).line == "url: http://packages.acme.io/key.asc"
     # a secret scanner's region ends on the next line: the secret's own line stays the flagged one
     (tmp_path / "vars.yml").write_text("api_key: Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5\ndb_password: hunter2hunter2\n")
-    f = _finding("in.sarif", sarif_result("CKV_SECRET_6", "vars.yml", 1, 2), {}, "Checkov", "r")
+    f = _finding("in.sarif", sarif_result("CKV_SECRET_6", "vars.yml", 1, 2), CHECKOV_RUN)
     classify([f], load_rules_map(), plugins.technologies(), None)
     assert plugins.technologies()["ansible"].snippet(f, SourceRoot(tmp_path)).line.startswith("api_key:")
 
