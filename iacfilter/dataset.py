@@ -24,6 +24,7 @@ from . import plugins
 from .errors import IacfilterError
 from .findings import Snippet
 from .inputs import read_text_file
+from .validate import split_lines
 
 REQUIRED = ("tech", "smell", "label")
 
@@ -63,7 +64,7 @@ def load_dataset(path: str | Path | list | tuple) -> list[Example]:
     text = read_text_file(str(path), what="dataset")
     techs = plugins.technologies()
     examples = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(split_lines(text), start=1):
         if not raw.strip():
             continue
         try:

@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 
 from iacfilter.dataset import RowWarning
 from iacfilter.findings import Finding, NoSnippet, Snippet
+from iacfilter.validate import split_lines
 from iacfilter.registry import Technology
 
 CONTEXT_LINES = 3
@@ -73,7 +74,7 @@ def _squash(text: str) -> str:
 
 def align_context(content: str, context: str, line: int | None, size: int = CONTEXT_LINES) -> Alignment:
     """Place the flagged line in a dataset row's ``context`` (any layout) and take the lines either side."""
-    raw = context.splitlines()
+    raw = split_lines(context)
     while raw and (not raw[0].strip() or HEADER.match(raw[0])):  # the header block, never the script's own lines
         raw.pop(0)
     if not any(ln.strip() for ln in raw):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
+
+from iacfilter import validate
 
 from ..exchange import body_text, header, parse_request, parse_response
 
@@ -20,11 +21,9 @@ def looks_like_sarif(head: str) -> bool:
 
 
 def load_json(text: str) -> Any:
-    """The parsed document, or a ValueError naming the line and column where the JSON breaks."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    """The parsed document (strict JSON: bounded depth, finite numbers, no lone surrogates, as every input), or
+    a ValueError (``InputProblem``) saying in one line where and why it breaks."""
+    return validate.load_json(text)
 
 
 _KINDS = {dict: "an object", list: "an array", str: "a string"}

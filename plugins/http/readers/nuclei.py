@@ -9,10 +9,10 @@ where the rules map knows that pair, since one template may check many things; e
 
 from __future__ import annotations
 
-import json
 import re
 
 from iacfilter.findings import Finding
+from iacfilter.validate import split_lines
 from iacfilter.hookspecs import hookimpl
 from iacfilter.registry import Reader, ScanRun
 from iacfilter.rules import load_rules_map
@@ -45,13 +45,14 @@ def _events(text: str):
         for i, event in enumerate(expect(load_json(text), list, "the report")):
             yield f"event [{i}]", event
         return
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(split_lines(text), start=1):
         if not line.strip():
             continue
         try:
-            event = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"line {number}: not a JSON object (column {exc.colno}: {exc.msg})") from None
+            event = load_json(line)
+        except ValueError as exc:  # the line is the document: its line 1 is the file's line ``number``
+            why = str(exc).replace("not valid JSON (line 1, column", "not a JSON object (column")
+            raise ValueError(f"line {number}: {why}") from None
         yield f"line {number}", event
 
 
