@@ -114,7 +114,7 @@ class Probability(click.FloatRange):
 @click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="iacfilter")
 def cli():
-    """Score IaC security-smell findings (GLITCH, SARIF) and keep the real problems.
+    """Score security-scanner findings (IaC: GLITCH, SARIF; web: ZAP, Nuclei, Burp, Wapiti) and keep the real ones.
 
     Every finding gets p(true positive) from a trained model; a finding below the model's frozen threshold
     is marked filtered (or dropped). Output is SARIF 2.1.0 that GitHub code scanning accepts.
@@ -311,10 +311,13 @@ def run_filter(runs: list[ScanRun], *, source_root, tech, output, mode, model_di
 def filter_cmd(inputs, **options):
     """Score the findings in scanner output files and write filtered SARIF.
 
-    INPUT is GLITCH output (--csv, 2.x or 1.x, or --linter rows) or SARIF 2.1.0 from any tool; the format is
-    detected from the content; '-' reads it from standard input. Example:
+    INPUT is GLITCH output (--csv, 2.x or 1.x, or --linter rows), SARIF 2.1.0 from any tool, or a web scanner's
+    report (ZAP traditional-json(-plus), Nuclei JSONL, Burp XML, Wapiti JSON); the format is detected from the
+    content; '-' reads it from standard input. Examples:
 
         iacfilter filter glitch.csv --source-root repo/ -o filtered.sarif
+
+        iacfilter filter zap.json nuclei.jsonl -o web.sarif
     """
     if list(inputs).count("-") > 1:
         raise click.UsageError("'-' (standard input) can be given only once")
