@@ -8,10 +8,11 @@ how sequences are built from ids, greedy batched generation under a budget, and 
 from __future__ import annotations
 
 import hashlib
-import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
+
+from iacfilter_plugins.encoder_scorer import resolve_base  # local dir, package:NAME or hub id: one rule for both
 
 from .prompt import SEPARATOR, VERDICTS, prompt_parts
 
@@ -20,15 +21,6 @@ HEAD = "head.safetensors"
 ADAPTER = "lora.safetensors"
 BASE_FILES = ("config.json",)  # plus every *.safetensors of the base
 OWN_FILES = ("lora", "head", "adapter_")  # safetensors files in a champion that are not the base's
-
-
-def resolve_base(name: str) -> str:
-    """A local directory, ``package:NAME`` (a model shipped inside an installed package) or a hub id."""
-    if name.startswith("package:"):
-        module = importlib.import_module(name.split(":", 1)[1])
-        getter = getattr(module, "get_model_path", None)
-        return str(getter() if getter else Path(module.__file__).parent / "model")
-    return name
 
 
 def base_hashes(directory: str | Path) -> dict[str, str]:
