@@ -25,7 +25,7 @@ from .sources import SourceRoot
 
 
 EXTRAS = {"sklearn": "train", "scipy": "train", "matplotlib": "train", "torch": "encoder",
-          "transformers": "encoder", "tokenizers": "encoder"}
+          "transformers": "encoder", "tokenizers": "encoder", "peft": "dual-head"}
 
 
 def one_line(text: str) -> str:
