@@ -17,10 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from spine import SHARED, BenchPlugin
+from spine import SHARED, bench_inputs
 
 from iacfilter import baseline as baselines, patterns, plugins
-from iacfilter.champion import write_manifest
 from iacfilter.decide import Models, classify, decide
 from iacfilter.inputs import read_scanner_output
 from iacfilter.rules import load_rules_map
@@ -42,18 +41,8 @@ def main() -> None:
     ap.add_argument("--findings", type=int, default=10_000)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    plugins.pm.register(BenchPlugin, name="constant-bench")
-    rows = (SHARED / "outputs" / "puppet-security.csv").read_text().splitlines()
-    body = rows[1:]
     with tempfile.TemporaryDirectory() as tmp:
-        csv = Path(tmp, "big.csv")
-        csv.write_text("\n".join([rows[0], *(body[i % len(body)] for i in range(args.findings))]) + "\n")
-        champ = Path(tmp, "champion")
-        champ.mkdir()
-        (champ / "weights.json").write_text("{}")
-        write_manifest(champ, {"name": "constant", "backend": "constant-bench", "threshold": 0.5,
-                               "smells": ["hard_coded_secret", "suspicious_comment", "use_of_http",
-                                          "weak_cryptography_algorithms"], "technologies": ["puppet"]})
+        csv, champ = bench_inputs(Path(tmp), args.findings)
         runs = read_scanner_output(str(csv))
         findings = runs[0].findings
         rules, techs = load_rules_map(), plugins.technologies()

@@ -42,23 +42,30 @@ class BenchPlugin:
         register(ScorerBackend("constant-bench", "benchmark-only constant scorer", lambda c, options=None: ConstantScorer()))
 
 
+def bench_inputs(tmp: Path, findings: int) -> tuple[Path, Path]:
+    """N GLITCH rows cycled from the real Puppet corpus output, and a champion of the constant scorer (registered
+    here), both written under ``tmp``."""
+    plugins.pm.register(BenchPlugin, name="constant-bench")
+    rows = (SHARED / "outputs" / "puppet-security.csv").read_text().splitlines()
+    body = rows[1:]
+    csv = tmp / "big.csv"
+    csv.write_text("\n".join([rows[0], *(body[i % len(body)] for i in range(findings))]) + "\n")
+    champ = tmp / "champion"
+    champ.mkdir()
+    (champ / "weights.json").write_text("{}")
+    write_manifest(champ, {"name": "constant", "backend": "constant-bench", "threshold": 0.5,
+                           "smells": ["hard_coded_secret", "suspicious_comment", "use_of_http",
+                                      "weak_cryptography_algorithms"], "technologies": ["puppet"]})
+    return csv, champ
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--findings", type=int, default=10_000)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    plugins.pm.register(BenchPlugin, name="constant-bench")
-    rows = (SHARED / "outputs" / "puppet-security.csv").read_text().splitlines()
-    body = rows[1:]
     with tempfile.TemporaryDirectory() as tmp:
-        csv = Path(tmp, "big.csv")
-        csv.write_text("\n".join([rows[0], *(body[i % len(body)] for i in range(args.findings))]) + "\n")
-        champ = Path(tmp, "champion")
-        champ.mkdir()
-        (champ / "weights.json").write_text("{}")
-        write_manifest(champ, {"name": "constant", "backend": "constant-bench", "threshold": 0.5,
-                               "smells": ["hard_coded_secret", "suspicious_comment", "use_of_http",
-                                          "weak_cryptography_algorithms"], "technologies": ["puppet"]})
+        csv, champ = bench_inputs(Path(tmp), args.findings)
         models = Models.open(str(champ))
         times = []
         for _ in range(args.repeat):
