@@ -91,3 +91,25 @@ def pytest_configure(config):
                               **common)
     settings.register_profile("iacfilter-long", max_examples=FUZZ_EXAMPLES["long"], **common)
     settings.load_profile("iacfilter-long" if config.getoption("--long") else "iacfilter-ci")
+
+
+def run_trial_under_torchrun(config: dict, tmp_path: Path, timeout: float) -> tuple[Path, str]:
+    """'iacfilter train' of ``config`` as 2 data-parallel CPU processes under torchrun; the trial directory and
+    stderr. Fails the test (and kills torchrun with its workers) when it does not finish within ``timeout``."""
+    import signal
+
+    import yaml
+
+    (tmp_path / "trial.yaml").write_text(yaml.safe_dump(config))
+    out = tmp_path / "trial"
+    proc = subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                             "-m", "iacfilter", "train", "--config", str(tmp_path / "trial.yaml"), "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        _, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # torchrun and its workers: leave nothing behind
+        _, stderr = proc.communicate()
+        pytest.fail(f"torchrun did not finish in {timeout:g} s:\n{stderr[-2000:]}")
+    assert proc.returncode == 0, stderr[-2000:]
+    return out, stderr

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 import yaml
-from conftest import EXAMPLES, data_subset, run_subprocess
+from conftest import EXAMPLES, data_subset, run_subprocess, run_trial_under_torchrun
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("peft")
@@ -257,28 +257,12 @@ def test_shipped_dual_head_http_champion_filters_a_web_report(tmp_path, run_cli)
 def test_phase1_trains_data_parallel_under_torchrun(trained, tmp_path):
     """The multi-GPU path of phase 1 (torchrun, DistributedDataParallel), on CPU with two gloo processes; rank 0
     validates, saves and runs phase 2."""
-    import os
-    import signal
-    import subprocess
-    import sys
-
     config = {"name": "ddp", "backend": "dual-head", "train": str(trained["train"]), "val": str(trained["val"]),
               "seed": 1, "params": {"model": str(trained["base"]), "budget": 4, "threads": 1,
                                     "lora": {"r": 2, "alpha": 4, "dropout": 0.0, "target_modules": ["q_proj"]},
                                     "phase1": {"epochs": 1, "batch_size": 4, "budgets": [4]},
                                     "phase2": {"epochs": 3}}}
-    (tmp_path / "trial.yaml").write_text(yaml.safe_dump(config))
-    out = tmp_path / "trial"
-    proc = subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                             "-m", "iacfilter", "train", "--config", str(tmp_path / "trial.yaml"), "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        _, stderr = proc.communicate(timeout=240)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # torchrun and its workers: leave nothing behind
-        _, stderr = proc.communicate()
-        pytest.fail(f"torchrun did not finish in 240 s:\n{stderr[-2000:]}")
-    assert proc.returncode == 0, stderr[-2000:]
+    out, stderr = run_trial_under_torchrun(config, tmp_path, timeout=240)
     assert "2 processes" in stderr
     assert json.loads((out / "metrics.json").read_text())["n_val"] == 24
     assert (out / "model" / "lora.safetensors").is_file() and (out / "model" / "head.safetensors").is_file()

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import EXAMPLES, REPO, SHARED, data_subset, run_subprocess
+from conftest import EXAMPLES, REPO, SHARED, data_subset, run_subprocess, run_trial_under_torchrun
 
 from iacfilter.cli import default_model
 from iacfilter.dataset import load_dataset
@@ -198,29 +198,13 @@ def test_default_champion_copy_with_a_changed_file_is_refused(tmp_path):
 def test_encoder_trains_data_parallel_under_torchrun(tmp_path):
     """The multi-GPU path (torchrun, DistributedDataParallel) run on CPU with two gloo processes."""
     pytest.importorskip("torch")
-    import os
-    import signal
-    import subprocess
-    import sys
-
     from tiny_encoder import build_tiny_encoder
 
     train, val = data_subset(tmp_path, 64, 32)
     base = build_tiny_encoder(tmp_path / "tiny", [e.snippet.text for e in load_dataset(train)])
     config = {"name": "ddp", "backend": "encoder", "train": str(train), "val": str(val), "seed": 1,
               "params": {"model": str(base), "epochs": 2, "max_length": 48, "batch_size": 8, "threads": 1}}
-    (tmp_path / "trial.yaml").write_text(yaml.safe_dump(config))
-    out = tmp_path / "trial"
-    proc = subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                             "-m", "iacfilter", "train", "--config", str(tmp_path / "trial.yaml"), "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        _, stderr = proc.communicate(timeout=180)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # torchrun and its workers: leave nothing behind
-        _, stderr = proc.communicate()
-        pytest.fail(f"torchrun did not finish in 180 s:\n{stderr[-2000:]}")
-    assert proc.returncode == 0, stderr[-2000:]
+    out, stderr = run_trial_under_torchrun(config, tmp_path, timeout=180)
     assert "(2 processes)" in stderr
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["n_val"] == 32 and 0.0 <= metrics["val"]["f1"] <= 1.0
