@@ -138,10 +138,14 @@ def result_slots(runs: Sequence[ScanRun], verdicts: Sequence[Verdict], log: dict
 
 
 def stamp(log: dict[str, Any], runs: Sequence[ScanRun], verdicts: Sequence[Verdict], prints: Sequence[str], mode: str,
-          baseline: Baseline | None = None, only_new: bool = False) -> Counter:
-    """Write fingerprints (and, against a baseline, baselineState) into the log's results; return state counts."""
+          baseline: Baseline | None = None, only_new: bool = False,
+          found_states: tuple[list[str], list] | None = None) -> Counter:
+    """Write fingerprints (and, against a baseline, baselineState) into the log's results; return state counts.
+
+    ``found_states`` is ``states(prints, verdicts, baseline)`` where the caller has it already."""
     slots = result_slots(runs, verdicts, log, mode)
-    found_states = states(prints, verdicts, baseline) if baseline else None
+    if baseline and found_states is None:
+        found_states = states(prints, verdicts, baseline)
     counts: Counter = Counter()
     per_run: dict[int, Counter] = defaultdict(Counter)
     drop_ids: set[int] = set()

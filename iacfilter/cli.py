@@ -257,9 +257,10 @@ def run_filter(runs: list[ScanRun], *, source_root, tech, output, mode, model_di
     used = models.describe()
     drop = mode == "drop"
     prints = baselines.fingerprints(findings, rules, sources)
-    states = [None] * len(findings)
+    states, found_states = [None] * len(findings), None
     if old:
-        states, absent = baselines.states(prints, verdicts, old)
+        found_states = baselines.states(prints, verdicts, old)
+        states, absent = found_states
         if not quiet:
             counts = Counter(states)
             counts["absent"] = len(absent)
@@ -271,7 +272,7 @@ def run_filter(runs: list[ScanRun], *, source_root, tech, output, mode, model_di
             start += len(run.findings)
         log = build_log(runs, per_run, rules, mode=mode, models=used, technologies=techs,
                         options=scorer_options(budget))
-        baselines.stamp(log, runs, verdicts, prints, mode, old, only_new)
+        baselines.stamp(log, runs, verdicts, prints, mode, old, only_new, found_states)
         if patterns:
             pattern_filters.record(log, patterns, excluded)
         if category:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import gzip
-import hashlib
 import json
 import math
 import re
@@ -120,13 +119,11 @@ def _converted_run(run: ScanRun, verdicts: Sequence[Verdict], rules: RulesMap, m
             if finding.code:
                 region["snippet"] = {"text": finding.code}
             location["region"] = region
-        fingerprint = hashlib.sha256(f"{finding.rule}|{finding.path}|{finding.code.strip()}".encode()).hexdigest()
-        result = {
+        result = {  # partialFingerprints: baseline.stamp writes them, for converted and SARIF input alike
             "ruleId": descriptor["id"],
             "level": rule.level if rule else "note",
             "message": {"text": finding.message or (rule.short if rule else finding.rule)},
             "locations": [{"physicalLocation": location}],
-            "partialFingerprints": {"iacfilterFinding/v1": fingerprint[:32]},
         }
         extra = technologies.get(finding.tech) if finding.tech else None
         if extra is not None and extra.sarif_result is not None:
