@@ -80,11 +80,11 @@ def main() -> None:
     ap.add_argument("--cv", type=int, default=0, metavar="K", help="also K-fold cross-validate on the train split")
     args = ap.parse_args()
 
-    from iacfilter.cli import default_model
+    from iacfilter.decide import champion_path
     from iacfilter.dataset import load_dataset
     from iacfilter.decide import load_model
 
-    champion_dir = default_model()
+    champion_dir = champion_path("features-default")
     model = load_model(champion_dir)
     val = load_dataset(SHARED / "data/glitch-findings/val.jsonl")
     snippets = [e.snippet for e in val] * (args.findings // len(val) + 1)
@@ -97,11 +97,11 @@ def main() -> None:
     load_times = []
     import_load_times = []
     for _ in range(5):
-        out = child("import time; from iacfilter.cli import default_model; from iacfilter.decide import load_model; "
-                    "d = default_model(); t = time.perf_counter(); load_model(d); print(time.perf_counter() - t)")
+        out = child("import time; from iacfilter.decide import champion_path, load_model; "
+                    "d = champion_path('features-default'); t = time.perf_counter(); load_model(d); print(time.perf_counter() - t)")
         load_times.append(float(out))
         t = time.perf_counter()
-        child("from iacfilter.cli import default_model; from iacfilter.decide import load_model; load_model(default_model())")
+        child("from iacfilter.decide import load_model; load_model('features-default')")
         import_load_times.append(time.perf_counter() - t)
 
     rows = (SHARED / "glitch/outputs/puppet-security.csv").read_text().splitlines()

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from . import __version__, plugins
-from .decide import Models, classify, decide, default_champions, technology
+from .decide import Models, classify, decide, technology
 from .errors import IacfilterError
 from .findings import Finding, NoSnippet
 from .inputs import read_scanner_output, read_scanner_stdin
@@ -124,11 +124,6 @@ def cli():
 def progress(length: int, label: str, show: bool = True):
     """A progress bar on stderr when a person is watching; silent otherwise."""
     return click.progressbar(length=length, label=label, file=sys.stderr, hidden=not (show and sys.stderr.isatty()))
-
-
-def default_model() -> Path:
-    """The first installed default champion (by name)."""
-    return default_champions()[0]
 
 
 FILTER_OPTIONS = {

@@ -6,7 +6,7 @@ import pytest
 from conftest import EXAMPLES, SHARED, make_champion, run_subprocess
 
 from iacfilter.champion import load_champion
-from iacfilter.decide import default_champions, load_model
+from iacfilter.decide import champion_path, load_model
 from iacfilter.explain import contributions, nearest
 from iacfilter.findings import Snippet
 
@@ -35,7 +35,7 @@ def test_explain_by_location_shows_everything_a_reviewer_needs(out, dataset):
     text = res.stdout
     assert "IAC-HARD-CODED-PASSWORD" in text and "CWE-259" in text and "security severity 7.5" in text
     assert ">>> replication_password: \"r3pl1c4t10n-2019\"" in text  # the snippet the model saw
-    threshold = load_champion(default_champions()[0]).threshold
+    threshold = load_champion(champion_path("features-default")).threshold
     assert f"against threshold {threshold:.2f} (model features-default)" in text
     assert "verdict   kept: score" in text
     assert "what moved the score" in text and "key_secret" in text
@@ -54,7 +54,7 @@ def test_explain_json_agrees_with_the_output_and_the_model(out, dataset):
     sims = [n["similarity"] for n in e["nearest"]]
     assert sims == sorted(sims, reverse=True) and all(n["label"] in ("TP", "FP") for n in e["nearest"])
     # The weights shown are the model's: their sum plus the bias is the logit of the score.
-    model = load_model(default_champions()[0])
+    model = load_model("features-default")
     import math
 
     snippet_text = e["snippet"]

@@ -6,7 +6,7 @@ import pytest
 import yaml
 from conftest import EXAMPLES, REPO, SHARED, data_subset, run_subprocess, run_trial_under_torchrun
 
-from iacfilter.cli import default_model
+from iacfilter.decide import champion_path
 from iacfilter.dataset import load_dataset
 from iacfilter_plugins.iac import split_context
 
@@ -189,7 +189,7 @@ def test_default_model_is_used_without_model_flag_and_passes_unseen_smells(tmp_p
 
 def test_default_champion_copy_with_a_changed_file_is_refused(tmp_path):
     copy = tmp_path / "copy"
-    shutil.copytree(default_model(), copy)
+    shutil.copytree(champion_path("features-default"), copy)
     (copy / "features.json").write_text('{"version": 1, "bits": 16}\n')
     res = run_subprocess("eval", DATA / "val.jsonl", "--model", copy)
     assert res.returncode == 2 and "features.json: sha256 mismatch" in res.stderr
