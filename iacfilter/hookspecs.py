@@ -22,6 +22,11 @@ def register_scorers(register):
 
 
 @hookspec
+def register_rules(register):
+    """Register rules maps shipped with a plugin: ``register(RulesFile(name, path))`` -- a YAML file per scanner."""
+
+
+@hookspec
 def register_champions(register):
     """Register champion directories shipped with a plugin: ``register(name, path, default=False)``."""
 

@@ -16,7 +16,7 @@ import pluggy
 
 from . import hookspecs
 from .errors import IacfilterError
-from .registry import Reader, ScorerBackend, ShippedChampion, Technology
+from .registry import Reader, RulesFile, ScorerBackend, ShippedChampion, Technology
 
 pm = pluggy.PluginManager("iacfilter")
 pm.add_hookspecs(hookspecs)
@@ -83,6 +83,10 @@ def scorers() -> dict[str, ScorerBackend]:
     return {r.name: r.item for r in _collect("register_scorers", "scorer")}
 
 
+def rules_files() -> dict[str, RulesFile]:
+    return {r.name: r.item for r in _collect("register_rules", "rules map")}
+
+
 def champions() -> dict[str, ShippedChampion]:
     return {r.name: r.item for r in _collect("register_champions", "champion")}
 
@@ -96,5 +100,5 @@ def add_commands(cli) -> None:
 def everything() -> list[Registered]:
     """Every registered item, for ``iacfilter plugins``."""
     kinds = (("register_readers", "reader"), ("register_technologies", "technology"),
-             ("register_scorers", "scorer"), ("register_champions", "champion"))
+             ("register_scorers", "scorer"), ("register_rules", "rules map"), ("register_champions", "champion"))
     return [item for hook, kind in kinds for item in sorted(_collect(hook, kind), key=lambda r: r.name)]

@@ -97,6 +97,14 @@ class ScorerBackend:
 
 
 @dataclass(frozen=True)
+class RulesFile:
+    """A rules map a plugin ships: one YAML file mapping one scanner's rule codes (see :mod:`iacfilter.rules`)."""
+
+    name: str
+    path: Path
+
+
+@dataclass(frozen=True)
 class ShippedChampion:
     name: str
     path: Path

@@ -1,19 +1,20 @@
 """The rules map: scanner rule codes -> canonical smell, stable SARIF rule id, CWE, severity, help.
 
-The data lives in YAML files in the ``iacfilter_rules_map`` package (``rules_map/`` in the source tree),
-one file per scanner. It is loaded once and validated against ``RULES_SCHEMA`` on load.
+The data lives in YAML files, one per scanner, that plugins ship beside their code and register through the
+``register_rules`` hook. The core only merges them: loaded once, each validated against ``RULES_SCHEMA``.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 
 import jsonschema
 import yaml
 
 from .errors import IacfilterError
+from .registry import RulesFile
 
 RULES_SCHEMA = {
     "type": "object",
@@ -114,12 +115,17 @@ def parse_rules_file(name: str, text: str) -> list[Rule]:
     ]
 
 
+def rules_files_in(folder: Path) -> list[RulesFile]:
+    """A plugin's rules maps: every ``*.yaml`` file in ``folder``, each named after its file."""
+    return [RulesFile(path.stem, path) for path in sorted(folder.glob("*.yaml"))]
+
+
 @functools.cache
 def load_rules_map() -> RulesMap:
-    """Load every YAML file of the packaged rules map, once."""
+    """Merge every rules map the plugins register, once (in name order, so lookups never depend on load order)."""
+    from . import plugins
+
     rules: list[Rule] = []
-    folder = resources.files("iacfilter_rules_map")
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".yaml"):
-            rules.extend(parse_rules_file(entry.name, entry.read_text(encoding="utf-8")))
+    for name, entry in sorted(plugins.rules_files().items()):
+        rules.extend(parse_rules_file(name, entry.path.read_text(encoding="utf-8")))
     return RulesMap(rules)

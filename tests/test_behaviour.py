@@ -12,7 +12,7 @@ from conftest import EXAMPLES, REPO
 
 from iacfilter.decide import load_model
 from iacfilter.findings import Snippet
-from iacfilter_plugins.catalogue import evidence, key_value, split_comment
+from iacfilter_plugins.iac.catalogue import evidence, key_value, split_comment
 from iacfilter_training.behaviour import load_suite, render, run_suite
 
 SUITE = REPO / "tests" / "behaviour"

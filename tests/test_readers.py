@@ -5,7 +5,7 @@ from conftest import GLITCH
 
 from iacfilter.errors import IacfilterError
 from iacfilter.inputs import read_scanner_output
-from iacfilter_plugins.glitch_readers import split_description
+from iacfilter_plugins.glitch.readers import split_description
 
 SAMPLES = sorted((GLITCH / "samples").glob("*.csv")) + sorted((GLITCH / "outputs").glob("*.csv"))
 LINTER = sorted((GLITCH / "samples").glob("*.linter.txt"))

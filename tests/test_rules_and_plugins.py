@@ -40,10 +40,10 @@ def test_plugins_command_lists_builtins_loaded_through_entry_points():
     out = run_subprocess("plugins", "--json")
     assert out.returncode == 0, out.stderr
     items = {(i["name"], i["kind"]): i["module"] for i in json.loads(out.stdout)}
-    assert items[("glitch-csv", "reader")] == "iacfilter_plugins.glitch_readers"
-    assert items[("sarif", "reader")] == "iacfilter_plugins.sarif_reader"
+    assert items[("glitch-csv", "reader")] == "iacfilter_plugins.glitch.readers"
+    assert items[("sarif", "reader")] == "iacfilter_plugins.sarif.reader"
     for tech in ("ansible", "chef", "puppet"):
-        assert items[(tech, "technology")] == f"iacfilter_plugins.{tech}"
+        assert items[(tech, "technology")] == f"iacfilter_plugins.iac.{tech}"
     assert items[("keyword-test", "scorer")] == "keyword_scorer"
 
 
@@ -53,8 +53,10 @@ def test_load_plugins_env_restricts_entry_points(monkeypatch):
     env = {**__import__("os").environ, "IACFILTER_LOAD_PLUGINS": "sarif,puppet"}
     out = subprocess.run([sys.executable, "-m", "iacfilter", "plugins"], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
-    names = [line.split()[0] for line in out.stdout.splitlines()[1:]]
-    assert names == ["sarif", "puppet"]
+    rows = [line.split()[:2] for line in out.stdout.splitlines()[1:]]
+    assert [name for name, kind in rows if kind != "rules"] == ["sarif", "puppet"]
+    # the SARIF plugin ships the rules maps of the IaC scanners that write SARIF
+    assert sorted(name for name, kind in rows if kind == "rules") == ["checkov", "kics", "semgrep", "trivy"]
 
 
 def test_rules_command_prints_the_map(run_cli):

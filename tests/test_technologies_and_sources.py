@@ -175,7 +175,7 @@ CHECKOV_RUN = {"tool": {"driver": {"name": "Checkov"}}}  # the run a validated r
 
 def test_a_region_flagging_a_whole_task_is_centred_on_the_line_with_the_smell(tmp_path):
     (tmp_path / "web.yml").write_text(TASK)
-    from iacfilter_plugins.sarif_reader import _finding
+    from iacfilter_plugins.sarif.reader import _finding
 
     f = _finding("in.sarif", sarif_result("CKV2_ANSIBLE_2", "web.yml", 3, 6), CHECKOV_RUN)
     classify([f], load_rules_map(), plugins.technologies(), None)

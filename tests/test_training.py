@@ -8,7 +8,7 @@ from conftest import EXAMPLES, REPO, SHARED, data_subset, run_subprocess, run_tr
 
 from iacfilter.decide import champion_path
 from iacfilter.dataset import load_dataset
-from iacfilter_plugins.iac import split_context
+from iacfilter_plugins.iac.technology import split_context
 
 DATA = SHARED / "data" / "glitch-findings"
 
@@ -30,7 +30,7 @@ def test_every_context_layout_gives_the_same_window():
     want = (["", "class a ("], ["  $auth_password = undef,", ") {"])
     assert split_context("$auth_username = undef,", HEADER_CONTEXT, 6, 3) == want
     assert split_context("$auth_username = undef,", HEADER_CONTEXT, None, 3) == want  # the marker alone places it
-    from iacfilter_plugins.iac import render
+    from iacfilter_plugins.iac.technology import render
     assert render("puppet", "s", "x", *split_context("$auth_username = undef,", plain, 6, 3)) == \
         render("puppet", "s", "x", *want)
 

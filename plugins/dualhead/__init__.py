@@ -14,7 +14,7 @@ from pathlib import Path
 from iacfilter.hookspecs import hookimpl
 from iacfilter.registry import ScorerBackend
 
-CHAMPION = Path(__file__).resolve().parent.parent / "champions" / "dual-head-http"
+CHAMPION = Path(__file__).resolve().parent / "champions" / "dual-head-http"
 
 
 def _load(champion, options=None):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from iacfilter_plugins.encoder_scorer import resolve_base  # local dir, package:NAME or hub id: one rule for both
+from iacfilter_plugins.encoder.scorer import resolve_base  # local dir, package:NAME or hub id: one rule for both
 
 from .prompt import SEPARATOR, VERDICTS, prompt_parts
 

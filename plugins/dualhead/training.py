@@ -97,7 +97,7 @@ def phase1(cfg: dict, base: str, train_set, val_set, out_dir: Path, seed: int, l
     from peft import get_peft_model
     from transformers import get_linear_schedule_with_warmup
 
-    from iacfilter_plugins.encoder_scorer import distributed
+    from iacfilter_plugins.encoder.scorer import distributed
 
     world, rank, local_rank = distributed()
     p1, lora = cfg["phase1"], cfg["lora"]
@@ -230,7 +230,7 @@ def phase2(cfg: dict, base: str, train_set, val_set, out_dir: Path, seed: int, l
     import torch
     from safetensors.torch import save_file
 
-    from iacfilter_plugins.encoder_scorer import _best_f1
+    from iacfilter_plugins.encoder.scorer import _best_f1
 
     torch.manual_seed(seed)
     lm = load_base(base, adapter=out_dir, tokenizer=out_dir)
@@ -294,7 +294,7 @@ def train(params: dict, train_set, val_set, out_dir: Path, seed: int, log=print)
     import torch
     from transformers import set_seed
 
-    from iacfilter_plugins.encoder_scorer import distributed
+    from iacfilter_plugins.encoder.scorer import distributed
 
     cfg = settings(params)
     set_seed(seed)

@@ -1,1 +1,2 @@
-"""Web-scanner findings: readers for ZAP, Nuclei, Burp and Wapiti reports, the HTTP technology, HTTP data."""
+"""Web-scanner findings: readers for ZAP, Nuclei, Burp and Wapiti reports, their rules maps, the HTTP technology,
+the ``http-features`` scorer and its champion, HTTP data."""

@@ -584,7 +584,7 @@ def register_scorers(register):
     register(ScorerBackend(NAME, "linear model over HTTP-policy features of the exchange (numpy, CPU)", load, train))
 
 
-HTTP_DEFAULT = Path(__file__).resolve().parents[1] / "champions" / "http-default"
+HTTP_DEFAULT = Path(__file__).resolve().parent / "champions" / "http-default"
 
 
 @hookimpl

@@ -27,12 +27,14 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from iacfilter.findings import Finding, NoSnippet, Snippet
 from iacfilter.hookspecs import hookimpl
 from iacfilter.registry import Technology
+from iacfilter.rules import rules_files_in
 
 from .exchange import TECH, body_text, details as make_details, header
 from .masking import mask_details
@@ -366,3 +368,10 @@ HTTP = Technology(
 @hookimpl
 def register_technologies(register):
     register(HTTP)
+
+
+@hookimpl
+def register_rules(register):
+    """Rules maps of the web scanners (ZAP, Nuclei, Burp, Wapiti)."""
+    for rules in rules_files_in(Path(__file__).with_name("rules")):
+        register(rules)

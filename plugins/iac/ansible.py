@@ -5,7 +5,7 @@ from iacfilter.hookspecs import hookimpl
 
 from pathlib import PurePosixPath
 
-from .iac import WORKFLOW, iac_technology
+from .technology import WORKFLOW, iac_technology
 
 SUFFIXES = (".yml", ".yaml")
 

@@ -8,7 +8,7 @@ their findings are owned, mapped and explained, and kept as "not scored" with th
 
 from iacfilter.hookspecs import hookimpl
 
-from .iac import WORKFLOW, iac_technology
+from .technology import WORKFLOW, iac_technology
 
 TECHNOLOGY = iac_technology("github-actions", "GitHub Actions workflows", (".yml", ".yaml"),
                              lambda path: bool(WORKFLOW.search(path)))

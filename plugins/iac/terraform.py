@@ -1,13 +1,13 @@
 """Terraform: owns findings on .tf and .tf.json files (GLITCH 2.x ``--tech terraform``, checkov, KICS, Trivy).
 
-Snippets are built like every line-based IaC technology's (plugins/iac.py). No shipped model is trained on
-Terraform yet, so its findings are owned, mapped (rules_map/) and explained, and kept as "not scored" with
+Snippets are built like every line-based IaC technology's (plugins/iac/technology.py). No shipped model is trained on
+Terraform yet, so its findings are owned, mapped (the rules maps) and explained, and kept as "not scored" with
 the reason.
 """
 
 from iacfilter.hookspecs import hookimpl
 
-from .iac import iac_technology
+from .technology import iac_technology
 
 SUFFIXES = (".tf", ".tf.json")
 

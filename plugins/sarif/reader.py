@@ -6,11 +6,13 @@ A log is accepted whole or refused: ``iacfilter.validate`` checks it against the
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from iacfilter.findings import Finding
 from iacfilter.hookspecs import hookimpl
 from iacfilter.registry import Reader, ScanRun
+from iacfilter.rules import rules_files_in
 from iacfilter.validate import check_sarif, load_json
 
 
@@ -79,3 +81,10 @@ def read(origin: str, text: str) -> list[ScanRun]:
 @hookimpl
 def register_readers(register):
     register(Reader("sarif", "SARIF 2.1.0 JSON", sniff, read))
+
+
+@hookimpl
+def register_rules(register):
+    """Rules maps of the IaC scanners that write SARIF (checkov, KICS, Trivy, Semgrep)."""
+    for rules in rules_files_in(Path(__file__).with_name("rules")):
+        register(rules)

@@ -5,10 +5,11 @@ header) and the rows of ``--linter``. GLITCH does not quote its CSV: CODE and DE
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from iacfilter.findings import Finding
 from iacfilter.hookspecs import hookimpl
-from iacfilter.registry import Reader, ScanRun
+from iacfilter.registry import Reader, RulesFile, ScanRun
 from iacfilter.rules import load_rules_map
 from iacfilter.validate import split_lines
 
@@ -107,3 +108,8 @@ def read_linter(origin: str, text: str) -> list[ScanRun]:
 def register_readers(register):
     register(Reader("glitch-csv", "GLITCH CSV (PATH,LINE,ERROR[,DESCRIPTION,CODE])", sniff_csv, read_csv))
     register(Reader("glitch-linter", "GLITCH --linter rows", sniff_linter, read_linter))
+
+
+@hookimpl
+def register_rules(register):
+    register(RulesFile("glitch", Path(__file__).with_name("rules.yaml")))

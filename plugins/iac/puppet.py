@@ -2,7 +2,7 @@
 
 from iacfilter.hookspecs import hookimpl
 
-from .iac import iac_technology
+from .technology import iac_technology
 
 TECHNOLOGY = iac_technology("puppet", "Puppet scripts", (".pp",))
 

@@ -1,0 +1,1 @@
+"""The ``encoder`` scorer backend: a Hugging Face sequence classifier fine-tuned on snippets."""

@@ -1,0 +1,1 @@
+"""GLITCH: readers for its CSV and ``--linter`` output, and its rules map."""

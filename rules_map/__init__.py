@@ -1,1 +1,0 @@
-"""Rules maps: YAML data, one file per scanner. Loaded and validated by ``iacfilter.rules``."""
