@@ -345,6 +345,8 @@ def matches(entry: dict, rec: dict) -> bool:
             continue
         if key == "proposed_reason":
             have = (rec["proposed"] or {}).get("reason")
+        elif key.startswith("ev_"):
+            have = rec["_ev"].get(key[3:])
         elif key == "url_re":
             if not re.search(want, rec["url"]):
                 return False
@@ -400,8 +402,8 @@ def build(show_groups: bool = False) -> list[dict]:
                 severity = str(fin.raw.get("severity", fin.raw.get("level", ""))) if scanner != "observatory" else \
                     str(fin.raw.get("scoreModifier", ""))
                 url, method = fin.details["url"], fin.details["method"]
-            subject = subs[0] if len(subs) == 1 else {"cookie": subs[0].get("cookie"),
-                                                      "flag": ",".join(s["flag"] for s in subs)}
+            subject = subs[0] if len(subs) == 1 else {
+                key: ",".join(dict.fromkeys(str(s[key]) for s in subs)) for key in ("cookie", "flag")}
             rec = {
                 "id": f"{app}/{scanner}/{n}", "app": app, "app_family": site["family"], "scanner": scanner,
                 "scanner_version": version, "report": rel, "report_format": fmt, "locator": loc, "url": url,
@@ -414,6 +416,7 @@ def build(show_groups: bool = False) -> list[dict]:
                              if verdict else None),
             }
             ev = evidence_summary(d)
+            rec["_ev"] = ev
             entry = next((e for e in REVIEW if matches(e, rec)), None)
             if entry is None:
                 if verdict is None:
@@ -425,7 +428,6 @@ def build(show_groups: bool = False) -> list[dict]:
                 rec["reason"] = fill(entry["reason"], rec, ev)
                 if verdict is None or verdict.label != entry["label"]:
                     rec["review_note"] = fill(entry["review_note"], rec, ev)
-            rec["_ev"] = ev
             records.append(rec)
     if show_groups:
         print_groups(records, unreviewed)
@@ -444,7 +446,7 @@ def print_groups(records: list[dict], unreviewed) -> None:
         key = (r["app"], r["scanner"], r["rule_id"], r["smell"], json.dumps(r["subject"]),
                (r["proposed"] or {}).get("label"), (r["proposed"] or {}).get("reason"), r["label"],
                ev["status"], ev["ctype"], bool(ev["csp"]), ev["html"], bool(ev["sensitive"]))
-        groups[key].append(r)
+        groups[tuple(str(k) for k in key)].append(r)
     for key, rs in sorted(groups.items()):
         print(len(rs), " | ".join(str(k) for k in key), "|", rs[0]["url"], "|", rs[0]["rule_title"][:100],
               "| review" if "review_note" in rs[0] else "")

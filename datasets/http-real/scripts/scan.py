@@ -1,6 +1,7 @@
 """Start each app alone on 127.0.0.1, run the scanners on it (bounded in time and requests), stop it, keep the reports.
 
-    python scripts/scan.py [APP ...]          # all apps when none is named
+    python scripts/scan.py [APP ...]                    # all apps when none is named
+    python scripts/scan.py --exchanges-only [APP ...]   # refetch exchanges/<app>.jsonl only
 
 Per app, under ``reports/<app>/``: ``wapiti.json`` (Wapiti 3, ``-f json -dr 2``), ``drheader.json`` (drheader
 ``scan bulk`` JSON, one target per path, GET), ``observatory-<k>.json`` (the MDN HTTP Observatory CLI, one
@@ -219,8 +220,11 @@ def fetch(url: str) -> dict:
 
 def exchanges(app: App) -> None:
     EXCHANGES.mkdir(exist_ok=True)
+    urls = app.urls()
+    if app.https_port and app.https_port != app.port:  # the same app on the host's TLS port (testssl's target)
+        urls.append(f"https://{HOST}:{app.https_port}{app.paths[0]}")
     with open(EXCHANGES / f"{app.name}.jsonl", "w") as fh:
-        for k, url in enumerate(app.urls()):
+        for k, url in enumerate(urls):
             record = {"id": f"{app.name}/get/{k}", **fetch(url)}
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
 
@@ -246,8 +250,20 @@ def scan_app(app: App) -> None:
     print(f"{app.name}: done in {time.monotonic() - started:.0f} s", flush=True)
 
 
+def exchanges_only(app: App) -> None:
+    """Refetch an app's exchanges without scanning (the reports stay as they are)."""
+    with Running(app, WORK / app.name):
+        exchanges(app)
+
+
 def main(names: list[str]) -> int:
+    only = "--exchanges-only" in names
+    names = [n for n in names if n != "--exchanges-only"]
     apps = [APPS_BY_NAME[n] for n in names] if names else APPS_LIST
+    if only:
+        for app in apps:
+            exchanges_only(app)
+        return 0
     failed = []
     for app in apps:
         try:

@@ -29,7 +29,7 @@ NO_EXCHANGE = "drheader's JSON report keeps no request or response"
 NO_URL = "drheader's single-target report does not name the URL it scanned"
 # an issue object: "rule" then "message" (drheader writes them first, in this order)
 _ISSUE = re.compile(r'\{\s*"rule"\s*:\s*"[^"]*"\s*,\s*"message"\s*:')
-_TARGET = re.compile(r'\{\s*"url"\s*:\s*"[^"]*"\s*,\s*"report"\s*:\s*\[')
+_TARGET = re.compile(r'\{\s*"url"\s*:\s*"[^"]*"\s*,\s*"report"\s*:')
 _ERRORS = ("Must-Avoid", "Must-Contain", "should not be returned", "not included in response", "does not match")
 
 
