@@ -305,7 +305,7 @@ def propose(smell: str, d: dict, subs: list[dict]):
             return None, "judge returned None"
         verdicts.append(v)
     tp = [v for v in verdicts if v.label == "TP"]
-    return (tp or verdicts)[0], ""
+    return (tp or verdicts)[0], verdicts
 
 
 def facts_text(v) -> str:
@@ -389,6 +389,7 @@ def build(show_groups: bool = False) -> list[dict]:
             subs = subjects(scanner, smell, fin, item)
             d, in_report, ref = judged_exchange(scanner, fin, item, app, exchanges, site)
             verdict, why_none = propose(smell, d, subs)
+            all_verdicts = why_none if isinstance(why_none, list) else []
             n = counters[scanner]
             counters[scanner] += 1
             rel = str(path.relative_to(ROOT))
@@ -422,7 +423,10 @@ def build(show_groups: bool = False) -> list[dict]:
                 if verdict is None:
                     unreviewed.append((rec, ev, why_none))
                     continue
-                rec["label"], rec["reason"] = verdict.label, proposal_reason(verdict)
+                same = [v for v in all_verdicts if v.label == verdict.label] or [verdict]
+                # several subjects (cookies, flags): the reason names each one's verdict
+                rec["label"] = verdict.label
+                rec["reason"] = " ".join(dict.fromkeys(proposal_reason(v) for v in same))
             else:
                 rec["label"] = entry["label"]
                 rec["reason"] = fill(entry["reason"], rec, ev)
