@@ -206,7 +206,7 @@ def smell_of(scanner: str, f, item: dict | None) -> tuple[str | None, str]:
     if scanner == "wapiti":
         rule = load_rules_map().lookup("Wapiti", f.rule)
         if rule:
-            return rule.smell, "rules-map:wapiti.yaml"
+            return rule.smell, "rules-map:plugins/http/rules/wapiti.yaml"
         return SMELL_MAP["wapiti"].get(f.rule), "reviewed:smells.yaml"
     if scanner == "drheader":
         return SMELL_MAP["drheader"].get(f.rule), "reviewed:smells.yaml"
@@ -427,6 +427,9 @@ def build(show_groups: bool = False) -> list[dict]:
                 # several subjects (cookies, flags): the reason names each one's verdict
                 rec["label"] = verdict.label
                 rec["reason"] = " ".join(dict.fromkeys(proposal_reason(v) for v in same))
+                if ev["status"] is not None:
+                    rec["reason"] += f" Judged on: status {ev['status']}, {ev['ctype'] or 'no Content-Type'}" + (
+                        f" ({ref})." if ref else " (the report's exchange).")
             else:
                 rec["label"] = entry["label"]
                 rec["reason"] = fill(entry["reason"], rec, ev)
