@@ -36,6 +36,7 @@ class App:
     scheme: str = "http"
     https_port: int | None = None   # the same host's TLS port, where the app serves one
     paths: tuple[str, ...] = ("/",)  # drheader/Observatory targets (Wapiti crawls from the first)
+    tls_paths: tuple[str, ...] = ()  # drheader/Observatory targets on the host's TLS port, where it has another
     wapiti: dict = field(default_factory=dict)  # extra Wapiti options: scope, form login
     setup: object = None            # callable(work: Path) -> list of (argv, env-extra) to start
 
@@ -44,7 +45,8 @@ class App:
         return f"{self.scheme}://{HOST}:{self.port}"
 
     def urls(self) -> list[str]:
-        return [self.base + p for p in self.paths]
+        tls = [f"https://{HOST}:{self.https_port}{p}" for p in self.tls_paths]
+        return [self.base + p for p in self.paths] + tls
 
 
 # ---------------------------------------------------------------- processes
@@ -438,13 +440,14 @@ APPS_LIST = [
         paths=("/", "/login.html", "/docs/", "/logo.svg")),
     App("dokuwiki", "dokuwiki", "wiki (Debian dokuwiki, php-fpm), plain HTTP; same wiki on a TLS port", 18121,
         https_port=18122, setup=setup_dokuwiki, wapiti={"start": "/dokuwiki/"},
+        tls_paths=("/dokuwiki/doku.php", "/dokuwiki/doku.php?do=login"),
         paths=("/dokuwiki/doku.php", "/dokuwiki/doku.php?do=login", "/dokuwiki/doku.php?do=register",
                "/dokuwiki/doku.php?do=search&q=wiki", "/dokuwiki/lib/exe/css.php")),
     App("phpmyadmin", "phpmyadmin", "database admin login (Debian phpmyadmin, php-fpm)", 18131,
         setup=setup_phpmyadmin, wapiti={"start": "/phpmyadmin/"}, paths=("/phpmyadmin/", "/phpmyadmin/index.php?route=/", "/phpmyadmin/setup/", "/phpmyadmin/robots.txt")),
     App("django-admin", "django", "Django admin (startproject defaults, runserver); TLS proxy on another port", 18141,
         https_port=18144, setup=setup_django,
-        paths=("/admin/login/", "/admin/", "/admin/password_reset/", "/missing-page"),
+        paths=("/admin/login/", "/admin/", "/admin/password_reset/", "/missing-page"), tls_paths=("/admin/login/",),
         wapiti={"start": "/admin/", "form": ("/admin/login/?next=/admin/", "admin", "corpus-admin-7f3a")}),
     App("jupyter-notebook", "jupyter", "notebook server (jupyter notebook, token login)", 18151, setup=setup_jupyter,
         paths=("/login", "/tree", "/api", "/api/contents")),

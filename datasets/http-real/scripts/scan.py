@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import ssl
 import subprocess
@@ -221,8 +222,9 @@ def fetch(url: str) -> dict:
 def exchanges(app: App) -> None:
     EXCHANGES.mkdir(exist_ok=True)
     urls = app.urls()
-    if app.https_port and app.https_port != app.port:  # the same app on the host's TLS port (testssl's target)
-        urls.append(f"https://{HOST}:{app.https_port}{app.paths[0]}")
+    tls_first = f"https://{HOST}:{app.https_port}{app.paths[0]}"
+    if app.https_port and app.https_port != app.port and tls_first not in urls:  # testssl's target
+        urls.append(tls_first)
     with open(EXCHANGES / f"{app.name}.jsonl", "w") as fh:
         for k, url in enumerate(urls):
             record = {"id": f"{app.name}/get/{k}", **fetch(url)}
@@ -235,6 +237,8 @@ def scan_app(app: App) -> None:
     out = REPORTS / app.name
     out.mkdir(parents=True, exist_ok=True)
     work = WORK / app.name
+    if work.exists():  # every scan starts from the app's state as installed, not what an earlier scan left
+        shutil.rmtree(work)
     started = time.monotonic()
     with Running(app, work):
         exchanges(app)  # before the attacks change state (Wapiti posts forms)
