@@ -6,7 +6,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import SARIF_SCHEMA
+from conftest import SARIF_SCHEMA, run_subprocess
 
 from iacfilter import plugins
 from iacfilter.findings import VERDICTS
@@ -134,3 +134,13 @@ def test_filter_keeps_every_finding_in_schema_valid_sarif(path, run_cli, tmp_pat
     fingerprints = {r["partialFingerprints"]["iacfilterFinding/v1"] for r in sarif_run["results"]}
     assert len(fingerprints) == len(findings)
 
+
+
+def test_a_scan_the_observatory_could_not_make_is_one_line_exit_2(tmp_path, champion):
+    """The CLI prints {"error": ...} for a path that answers 404: bad input that says so, not a SARIF complaint."""
+    failed = REPORTS / "nginx-default" / "observatory-2.json"
+    assert json.loads(failed.read_text()) == {"error": "Site did respond with an unexpected HTTP status code 404."}
+    res = run_subprocess("filter", failed, "--model", champion, "-o", tmp_path / "o.sarif")
+    assert res.returncode == 2 and res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
+    assert "not valid MDN HTTP Observatory CLI JSON" in res.stderr and "status code 404" in res.stderr, res.stderr
+    assert not (tmp_path / "o.sarif").exists()

@@ -9,7 +9,8 @@ The report names no URL outright; the redirection test's ``route`` starts with t
 (``http://host:port/path``) and ``destination`` is where it ended. The redirection finding is about that first
 plain-HTTP URL; the other tests judge the final response: ``destination``, or the same URL over https where the
 scan reached HTTPS on that port (the HSTS test says so by not reporting ``hsts-not-implemented-no-https``).
-The report keeps the final response's status and headers but no body and no request: each Finding carries those
+A scan the CLI could not make is printed as ``{"error": "..."}``: read as bad input naming that error (it holds
+no test). The report keeps the final response's status and headers but no body and no request: each Finding carries those
 headers, with ``body_note`` and ``exchange_note`` saying what is missing (nothing is fetched or invented).
 """
 
@@ -34,6 +35,8 @@ NO_REQUEST = "no request: the Observatory's report keeps the final response's st
 NO_RESPONSE = "the Observatory's report keeps no response for this test"
 NO_HTTPS = "hsts-not-implemented-no-https"
 _KEYS = re.compile(r'"(algorithmVersion|responseHeaders|testsFailed|testsQuantity|expectation|scoreModifier)"\s*:')
+# what the CLI prints when it cannot scan: {"error":"Site did respond with an unexpected HTTP status code 404."}
+_FAILED = re.compile(r'^\{\s*"error"\s*:\s*"(?:[^"\\]|\\.)*"\s*\}\s*$')
 
 
 def sniff(head: str) -> float:
@@ -43,6 +46,8 @@ def sniff(head: str) -> float:
     keys = {m.group(1) for m in _KEYS.finditer(start[:65536])}
     if '"scan"' in start[:200] and len(keys) >= 3:
         return 0.9
+    if _FAILED.match(start):
+        return 0.5  # above the SARIF reader's claim on any JSON object: the error says what went wrong
     return 0.0
 
 
@@ -112,6 +117,8 @@ def _finding(origin: str, name: str, test: dict, url: str, response: dict | None
 
 def read(origin: str, text: str) -> list[ScanRun]:
     doc = expect(load_json(text), dict, "the report")
+    if set(doc) == {"error"}:
+        raise ValueError(f"the Observatory could not scan, it reports: {text_field(doc, 'error', 'the report')}")
     if "scan" not in doc or "tests" not in doc:
         raise ValueError('no "scan" and "tests": not an MDN HTTP Observatory report')
     scan = expect(doc["scan"], dict, '"scan"')
