@@ -281,6 +281,21 @@ BAD = {
     "wapiti-status.json": (lambda: json.dumps({"classifications": {}, "vulnerabilities": {"CSP": [
         {"method": "GET", "path": "/", "http_request": "GET / HTTP/1.1", "detail": {"response": {"status_code": "200"}}}]}}),
                            'vulnerabilities["CSP"][0].detail.response.status_code must be a number'),
+    "drheader-no-rule.json": (lambda: json.dumps([{"url": "http://a/", "report": [{"message": "Header not included "
+                                                                                    "in response", "severity": "high"}]}]),
+                              'an issue needs "rule" and "message"'),
+    "drheader-report.json": (lambda: json.dumps([{"url": "http://a/", "report": {"rule": "Server"}}]),
+                             "[0].report must be an array, not an object"),
+    "observatory-pass.json": (lambda: json.dumps({"scan": {"algorithmVersion": 4, "responseHeaders": {},
+                                                           "testsFailed": 1, "testsQuantity": 1},
+                                                  "tests": {"x-frame-options": {"expectation": "x", "pass": "no",
+                                                                                "scoreModifier": -20}}}),
+                              '"tests"["x-frame-options"].pass must be true or false'),
+    "observatory-headers.json": (lambda: json.dumps({"scan": {"algorithmVersion": 4, "responseHeaders": {"a": {}},
+                                                              "testsFailed": 1, "testsQuantity": 1},
+                                                     "tests": {"cookies": {"expectation": "x", "pass": False,
+                                                                           "scoreModifier": -20}}}),
+                                 '"scan".responseHeaders["a"] must be a string'),
 }
 
 

@@ -301,20 +301,24 @@ def filtered_reports(reports: dict, tmp_path: Path, run_cli) -> list[tuple[str, 
     return out_rows
 
 
+# The findings the shipped http-default champion gets wrong today, as (site, Wapiti category, label, verdict):
+# the hardened site's CSRF finding is FP by POLICY.md (its form carries a non-empty token and the session cookie
+# is SameSite=Strict) but Wapiti's report keeps no response and the model keeps it (score 0.97). The test asserts
+# this set exactly, so a model that stops making a mistake, or starts making another, fails it until it is updated.
+MODEL_MISSES = {("hardened", "Cross Site Request Forgery", "FP", "kept")}
+
+
 def test_filter_keeps_the_real_problems_and_filters_the_policy_noise(wapiti_reports, run_cli, tmp_path):
+    """Every finding of both real reports, with or without a response in the report, against its POLICY.md label."""
     rows = filtered_reports(wapiti_reports, tmp_path, run_cli)
+    misses = set()
     for site, finding, note in rows:
         assert note["technology"] == "http" and note["smell"], (finding.rule, note)
         label, rule = policy_label(finding.details, **SITE[site])
-        if finding.details["response"] is None:
-            # Wapiti's cookie and CSRF modules report the request only; the label then rests on what the site
-            # sets elsewhere (the hardened site's SameSite=Strict session cookie), which the report does not
-            # show. Keeping such a finding is the safe side; filtering a real problem is not (next test).
-            continue
-        if label == "FP":
-            assert note["verdict"] == "filtered", (site, finding.rule, rule, note)
-        else:
-            assert note["verdict"] == "kept", (site, finding.rule, rule, note)
+        wanted = "filtered" if label == "FP" else "kept"
+        if note["verdict"] != wanted:
+            misses.add((site, finding.rule, label, note["verdict"]))
+    assert misses == MODEL_MISSES
     assert {(s, f.rule) for s, f, n in rows if n["verdict"] == "kept"} >= {
         ("careless", rule) for rule in ("Backup file", "Content Security Policy Configuration", "Clickjacking Protection",
                                         "MIME Type Confusion", "Unencrypted Channels")}
@@ -324,3 +328,4 @@ def test_real_problems_reported_without_a_response_are_not_filtered(wapiti_repor
     for site, finding, note in filtered_reports(wapiti_reports, tmp_path, run_cli):
         if finding.details["response"] is None and policy_label(finding.details, **SITE[site])[0] == "TP":
             assert note["verdict"] != "filtered", (site, finding.rule, note)
+
