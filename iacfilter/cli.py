@@ -5,22 +5,20 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from . import __version__, plugins
-from .decide import Models, classify, decide, technology
 from .errors import IacfilterError
 from .findings import Finding, NoSnippet
-from .inputs import read_scanner_output, read_scanner_stdin
 from .output import check_destination, write_atomically
+from .records import owner, technology
 from .registry import ScanRun
-from .report import as_json, as_table, columns, summary
+from .report import columns, summary
 from .rules import load_rules_map
-from .sarif import MODES, build_log, check_github_limits, dumps
+from .sarif import MODES
 from .sources import SourceRoot
 
 
@@ -205,100 +203,46 @@ def _warn(message: str) -> None:
     click.echo(f"iacfilter: warning: {message}", err=True)
 
 
-def scorer_options(budget: int | None) -> dict:
-    """The scoring options a user gave, for the backends that take them."""
-    return {} if budget is None else {"budget": budget}
+class ScoringBar:
+    """A progress bar for scoring on stderr, shown once there is enough to score and a person is watching;
+    called with (done, total) like every progress callback of the pipeline."""
+
+    def __init__(self, show: bool):
+        self.show, self.bar = show, None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = progress(total, "scoring", show=self.show and total > 200).__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
 
 
-def _check_sources(findings, verdicts, source_root, strict: bool) -> None:
-    """Most findings unreadable under the source root means a forgotten or wrong --source-root: say so."""
-    missing = [f for f, v in zip(findings, verdicts) if v.verdict == "no-source" and "source root" in v.reason]
-    tried = sum(1 for v in verdicts if v.verdict in ("kept", "filtered", "unscored")) + len(missing)
-    if not missing or len(missing) * 2 <= tried:
-        return
-    message = (f"{len(missing)} of {tried} findings have no readable source under --source-root {source_root} "
-               f"(e.g. {missing[0].path!r}), so they were kept unscored: pass --source-root DIR, the folder the "
-               f"scanner ran in (the flagged paths are relative to it)")
-    if strict:
-        raise IacfilterError("--source-root", message)
-    _warn(message + "; --strict makes this an error")
+def run_filter(runs: list[ScanRun], *, output, quiet, fail_on_findings=False, **options) -> int:
+    """Filter ``runs`` (the pipeline), write the output, print the summary; return the findings still reported."""
+    from .pipeline import Settings, run
 
-
-def run_filter(runs: list[ScanRun], *, source_root, tech, output, mode, model_dir, threshold, fmt, batch_size,
-               quiet, fail_on_findings=False, budget=None, baseline=None, only_new=False, include=(), exclude=(),
-               patterns_file=(), category=None, strict=False) -> int:
-    """Score, decide, write; return the number of findings still reported."""
-    from . import baseline as baselines, patterns as pattern_filters
-
-    if only_new and not baseline:
+    if options.get("only_new") and not options.get("baseline"):
         raise click.UsageError("--only-new needs --baseline OLD.sarif")
     check_destination(output)  # before any work, and before any warning: then its one line is all that is said
-    rules = load_rules_map()
-    patterns = pattern_filters.read_patterns(include, exclude, patterns_file)
-    excluded = [0] * len(runs)
-    if patterns:
-        runs, excluded = pattern_filters.apply(runs, patterns, rules)
-        if not quiet:
-            click.echo(f"iacfilter: {sum(excluded)} finding(s) excluded by patterns before scoring", err=True)
-    old = baselines.Baseline.read(baseline, rules) if baseline else None
-    findings = [f for run in runs for f in run.findings]
-    techs = plugins.technologies()
-    classify(findings, rules, techs, tech)
-    sources = SourceRoot(source_root)
-    models = Models.open(model_dir, threshold, scorer_options(budget))
-    with progress(len(findings), "scoring", show=not quiet and len(findings) > 200) as bar:
-        verdicts = decide(findings, models, sources, techs, batch_size=batch_size, progress=bar.update, warn=_warn)
-    _check_sources(findings, verdicts, source_root, strict)
-    used = models.describe()
-    drop = mode == "drop"
-    prints = baselines.fingerprints(findings, rules, sources)
-    states, found_states = [None] * len(findings), None
-    if old:
-        found_states = baselines.states(prints, verdicts, old)
-        states, absent = found_states
-        if not quiet:
-            counts = Counter(states)
-            counts["absent"] = len(absent)
-            click.echo(f"iacfilter: against baseline {baseline}: {baselines.describe(counts)}", err=True)
-    if fmt == "sarif":
-        per_run, start = [], 0
-        for run in runs:
-            per_run.append(verdicts[start : start + len(run.findings)])
-            start += len(run.findings)
-        log = build_log(runs, per_run, rules, mode=mode, models=used, technologies=techs,
-                        options=scorer_options(budget))
-        baselines.stamp(log, runs, verdicts, prints, mode, old, only_new, found_states)
-        if patterns:
-            pattern_filters.record(log, patterns, excluded)
-        if category:
-            for i, sarif_run in enumerate(log["runs"]):
-                sarif_run["automationDetails"] = {"id": f"{category}/" if len(runs) == 1 else f"{category}-{i}/"}
-        text = dumps(log)
-        problems = check_github_limits(log, text)
-        if problems and drop:
-            raise IacfilterError(output, "; ".join(problems) + " (split the input by technology or directory)")
-        for problem in problems:
-            _warn(f"GitHub code scanning would reject this file: {problem}")
-    else:
-        shown = [i for i, state in enumerate(states) if not only_new or state == "new"]
-        f_shown, v_shown = [findings[i] for i in shown], [verdicts[i] for i in shown]
-        if fmt == "json":
-            text = as_json(f_shown, v_shown, drop)
-        elif fmt == "html":
-            from .html_report import as_html
-
-            codes = [baselines.flagged_code(findings[i], sources) for i in shown]
-            text = as_html(f_shown, v_shown, drop, used, [c if not c.startswith("@line") else "" for c in codes],
-                           [states[i] for i in shown], title=", ".join(sorted({r.origin for r in runs})))
-        else:
-            text = as_table(f_shown, v_shown, drop)
-    write_atomically(output, text)
+    settings = Settings(output=output, **options)
+    note = (lambda message: None) if quiet else (lambda message: click.echo(f"iacfilter: {message}", err=True))
+    with ScoringBar(show=not quiet) as bar:
+        result = run(runs, settings, note=note, warn=_warn, progress=bar)
+    for problem in result.problems:
+        _warn(f"GitHub code scanning would reject this file: {problem}")
+    write_atomically(output, result.text)
     if not quiet:
-        click.echo(summary(findings, verdicts, used), err=True)
-    reported = sum(1 for v, state in zip(verdicts, states) if not v.filtered and (not only_new or state == "new"))
-    if fail_on_findings and reported:
+        click.echo(summary([d.finding for d in result.decisions], [d.verdict for d in result.decisions],
+                           result.models), err=True)
+    if fail_on_findings and result.reported:
         click.get_current_context().exit(1)
-    return reported
+    return result.reported
 
 
 @cli.command("filter")
@@ -317,8 +261,9 @@ def filter_cmd(inputs, **options):
     """
     if list(inputs).count("-") > 1:
         raise click.UsageError("'-' (standard input) can be given only once")
-    runs = [run for path in inputs for run in (read_scanner_stdin() if path == "-" else read_scanner_output(path))]
-    run_filter(runs, **options)
+    from .pipeline import read
+
+    run_filter(read(inputs), **options)
 
 
 @cli.command("scan")
@@ -356,8 +301,9 @@ def scan_cmd(path, tech, glitch, jobs, file_timeout, allow_unscanned, fail_on_fi
     runs = plugins.readers()["glitch-csv"].read(f"glitch-{tech}.csv", outcome.csv_text)
     runs[0].execution_successful = not outcome.not_scanned
     runs[0].notifications = scan_notifications(outcome)
+    runs[0].technology = tech
     source_root = root if root.is_dir() else root.parent
-    reported = run_filter(runs, source_root=source_root, tech=tech, **options)
+    reported = run_filter(runs, source_root=source_root, **options)
     unscanned_check(path, outcome, allow_unscanned)
     if fail_on_findings and reported:
         click.get_current_context().exit(1)
@@ -432,13 +378,12 @@ def hook_cmd(files, reports, severity, glitch, jobs, file_timeout, allow_unscann
     scanned (unless --allow-unscanned) or GLITCH is not installed, else 0. Run from the repository root.
     """
     from .hook import files_by_technology, report_lines, technologies
+    from .pipeline import Settings, classify_runs, read, score
     from .scan import Progress, glitch_command, run_glitch
 
-    techs, rules = plugins.technologies(), load_rules_map()
     runs, outcomes = [], []
     if reports:
-        runs = [run for path in files for run in read_scanner_output(path)]
-        classify([f for run in runs for f in run.findings], rules, techs, None)
+        runs = read(files)
     else:
         groups = files_by_technology(files, technologies())
         command = glitch_command(glitch) if groups else None
@@ -449,20 +394,21 @@ def hook_cmd(files, reports, severity, glitch, jobs, file_timeout, allow_unscann
             for problem in outcome.problems:
                 _warn(f"{problem.status}: {problem.path}: {problem.reason}")
             tech_runs = plugins.readers()["glitch-csv"].read(f"glitch-{tech}.csv", outcome.csv_text)
-            classify([f for run in tech_runs for f in run.findings], rules, techs, tech)
+            for run in tech_runs:
+                run.technology = tech
             runs += tech_runs
             outcomes.append(outcome)
-    findings = [f for run in runs for f in run.findings]
-    verdicts = []
-    if findings:
-        models = Models.open(model_dir, threshold, scorer_options(budget))
-        verdicts = decide(findings, models, SourceRoot("."), techs, batch_size=batch_size, warn=_warn)
-    lines = report_lines(findings, verdicts, rules, severity)
+    techs = plugins.technologies()
+    decisions = classify_runs(runs, load_rules_map(), techs)
+    if decisions:
+        settings = Settings(model_dir=model_dir, threshold=threshold, batch_size=batch_size, budget=budget)
+        score(decisions, settings, SourceRoot("."), techs, warn=_warn)
+    lines = report_lines(decisions, severity)
     for line in lines:
         click.echo(line.text)
     failing = sum(line.fails for line in lines)
-    if not quiet and findings:
-        click.echo(f"iacfilter: {len(findings)} findings, {len(lines)} kept, {failing} at or above {severity}",
+    if not quiet and decisions:
+        click.echo(f"iacfilter: {len(decisions)} findings, {len(lines)} kept, {failing} at or above {severity}",
                    err=True)
     for outcome in outcomes:
         unscanned_check("changed files", outcome, allow_unscanned, listed="listed above")
@@ -557,11 +503,9 @@ def explain_cmd(output_file, selector, source_root, model_dir, datasets, k, tech
     chosen = explain.select(explain.read_output(output_file), selector, output_file)
     sources = SourceRoot(source_root)
     examples = _load_examples(datasets)
-    items = []
-    for o in chosen:
-        explain.classify_one(o, rules, techs, tech)
-        items.append(explain.explain_one(o, rules=rules, techs=techs, sources=sources, model_name=model_dir,
-                                         examples=examples, k=k))
+    explain.classify_found(chosen, rules, techs, tech)
+    items = [explain.explain_one(o, techs=techs, sources=sources, model_name=model_dir, examples=examples, k=k)
+             for o in chosen]
     click.echo(explain.as_json(items) if as_json_ else "\n".join(explain.render(e) for e in items), nl=False)
 
 
@@ -595,8 +539,7 @@ def label_cmd(location, label, dataset, source_root, tech, smell, sarif_file):
     known = {r.smell for r in rules.rules}
     if sarif_file:
         hits = explain.select(explain.read_output(sarif_file), location, sarif_file)
-        for o in hits:
-            explain.classify_one(o, rules, techs, tech)
+        explain.classify_found(hits, rules, techs, tech)
         smells = sorted({o.finding.smell for o in hits if o.finding.smell})
         if smell is None:
             if len(smells) != 1:
@@ -608,7 +551,7 @@ def label_cmd(location, label, dataset, source_root, tech, smell, sarif_file):
     if smell not in known:
         raise IacfilterError(f"--smell {smell}", f"unknown smell (known: {', '.join(sorted(known))})")
     finding = Finding(tool="iacfilter", rule=smell, path=path, line=line, smell=smell)
-    finding.tech = tech or next((n for n, t in sorted(techs.items()) if t.owns(finding)), None)
+    finding.tech = tech or owner(techs, finding)
     try:
         snippet = triage.snippet_of(finding, techs, SourceRoot(source_root))
     except NoSnippet as exc:
@@ -641,9 +584,9 @@ def triage_cmd(output_file, dataset, source_root, tech, only):
     if tech is not None:
         technology(techs, tech)
     found = explain.read_output(output_file)
+    explain.classify_found(found, rules, techs, tech)
     items = []
     for o in found:
-        explain.classify_one(o, rules, techs, tech)
         verdict = o.recorded.get("verdict")
         if only == "all" or (only == "filtered") == (verdict == "filtered"):
             items.append((o.finding, o.recorded))

@@ -26,7 +26,8 @@ class ScanRun:
     ``sarif_run`` holds the original SARIF run (kept verbatim, only annotated) when the input was SARIF;
     otherwise the writer converts the run and names ``driver`` as the tool that produced it.
     ``execution_successful`` is set only when iacfilter ran the scanner itself (``iacfilter scan``): False when
-    some file could not be scanned; ``notifications`` then say which files, and why.
+    some file could not be scanned; ``notifications`` then say which files, and why. ``technology`` is the one
+    the scanner was run for, when it was run for one: its findings belong to it.
     """
 
     origin: str
@@ -36,6 +37,7 @@ class ScanRun:
     input_format: str = ""
     execution_successful: bool | None = None
     notifications: list[Notification] = field(default_factory=list)
+    technology: str | None = None
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Callable, Sequence, TextIO
 
 from .errors import IacfilterError
-from .validate import split_lines
+from .validate import split_rows
 
 INSTALL_HINT = (
     "GLITCH is not installed (not on PATH, or not where --glitch or IACFILTER_GLITCH says). "
@@ -202,7 +202,7 @@ def read_rows(csv_path: Path, files: set[str]) -> list[str]:
     """GLITCH's CSV rows with their paths made relative to the root; ValueError when it is not GLITCH CSV."""
     if not csv_path.exists():
         raise ValueError("GLITCH wrote no output file")
-    lines = split_lines(csv_path.read_text(encoding="utf-8", errors="replace"))
+    lines = split_rows(csv_path.read_text(encoding="utf-8", errors="replace"))
     if not lines or lines[0].strip() != HEADER:
         raise ValueError(f"GLITCH's output does not start with {HEADER!r}: {(lines or [''])[0][:80]!r}")
     rows = []
