@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from .errors import IacfilterError
 from .findings import Finding, NoSnippet
 from .output import check_destination, write_atomically
 from .records import owner, technology
-from .registry import ScanRun
+from .registry import NOT_SCANNED, SKIPPED, ScanJob, ScanRun
 from .report import columns, summary
 from .rules import load_rules_map
 from .sarif import MODES
@@ -122,6 +124,49 @@ def cli():
 def progress(length: int, label: str, show: bool = True):
     """A progress bar on stderr when a person is watching; silent otherwise."""
     return click.progressbar(length=length, label=label, file=sys.stderr, hidden=not (show and sys.stderr.isatty()))
+
+
+class Progress:
+    """Files done / total on stderr: redrawn on a terminal, else one line every ``every`` seconds. Called as
+    every progress callback is, with (done so far, total)."""
+
+    def __init__(self, label: str, stream=None, every: float | None = None, show: bool = True):
+        self.label, self.done, self.total = label, 0, None
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.every = every if every is not None else float(os.environ.get("IACFILTER_PROGRESS_SECONDS", "5"))
+        self.show = show
+        self.start = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._tick, daemon=True)
+
+    def __enter__(self):
+        if self.show:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+            if self.total is not None:
+                self._line(final=True)
+
+    def update(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
+
+    def _line(self, final: bool = False) -> None:
+        text = f"iacfilter: {self.label}: {self.done}/{self.total} files ({time.monotonic() - self.start:.0f} s)"
+        if self.tty:
+            self.stream.write("\r" + text + ("\n" if final else ""))
+        elif not final:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(0.5 if self.tty else self.every):
+            if self.total is not None:
+                self._line()
 
 
 FILTER_OPTIONS = {
@@ -268,21 +313,28 @@ def filter_cmd(inputs, **options):
 
 @cli.command("scan")
 @click.argument("path", type=OsPath(exists=True))
-@click.option("--tech", required=True, metavar="NAME", help="Technology to scan for (ansible, chef, puppet, ...).")
-@click.option("--glitch", "glitch", default=None, metavar="CMD",
-              help="How to run GLITCH (default: 'glitch' on PATH, or env IACFILTER_GLITCH).")
+@click.option("--scanner", default="glitch", show_default=True, metavar="NAME",
+              help="Scanner to run (see 'iacfilter plugins'): glitch, checkov, ...")
+@click.option("--tech", default=None, metavar="NAME",
+              help="Technology to scan for (ansible, chef, puppet, ...); GLITCH needs it, checkov scans every "
+                   "technology it covers without it.")
+@click.option("--command", "--glitch", "command", default=None, metavar="CMD",
+              help="How to run the scanner (default: its program on PATH, or env IACFILTER_GLITCH / "
+                   "IACFILTER_CHECKOV).")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, show_default="the CPUs not busy",
               help="GLITCH processes at once, each over its own batch of at least 16 files (GLITCH's own "
                    "--n-workers gives no speed-up).")
 @click.option("--file-timeout", type=click.FloatRange(1), default=300, show_default=True,
               help="Seconds GLITCH may spend on one file. A batch in which no file finishes for that long is "
-                   "split and run again until the file that hangs is alone; that file is reported as not scanned.")
+                   "split and run again until the file that hangs is alone; that file is reported as not scanned. "
+                   "A scanner that reports no progress (checkov) gets this long for the whole run.")
 @click.option("--allow-unscanned", is_flag=True,
               help="Exit 0 even when some files could not be scanned (they are still listed, and marked in the "
-                   "SARIF). Without it such a run exits 2; a run in which GLITCH analysed no file always does.")
+                   "SARIF). Without it such a run exits 2; a run in which the scanner analysed no file always does.")
 @filter_options("source_root", "tech")
-def scan_cmd(path, tech, glitch, jobs, file_timeout, allow_unscanned, fail_on_findings, **options):
-    """Run GLITCH on PATH (a folder or file), then filter its findings like 'iacfilter filter'.
+def scan_cmd(path, scanner, tech, command, jobs, file_timeout, allow_unscanned, fail_on_findings, **options):
+    """Run a scanner (GLITCH by default, or checkov) on PATH (a folder or file), then filter its findings like
+    'iacfilter filter'.
 
     GLITCH runs once per batch of files (--jobs batches in parallel), bounded by --file-timeout. Files GLITCH
     could not parse, crashed on or gave up on are *not scanned*: listed on stderr and as notifications in the
@@ -291,43 +343,48 @@ def scan_cmd(path, tech, glitch, jobs, file_timeout, allow_unscanned, fail_on_fi
     and do not fail the run. Hidden files and folders are not scanned. The filter options are those of
     'iacfilter filter'.
     """
-    from .scan import glitch_command
-
-    suffixes = technology(plugins.technologies(), tech).suffixes
-    command = glitch_command(glitch)
+    chosen = plugins.scanner(scanner)
     root = Path(path)
-    outcome = scan_with_glitch(command, tech, root, suffixes, jobs=jobs, timeout=file_timeout,
-                               quiet=options["quiet"])
-    runs = plugins.readers()["glitch-csv"].read(f"glitch-{tech}.csv", outcome.csv_text)
-    runs[0].execution_successful = not outcome.not_scanned
-    runs[0].notifications = scan_notifications(outcome)
-    runs[0].technology = tech
+    outcome = run_scanner(chosen, ScanJob(root, tech, command=command, jobs=jobs, timeout=file_timeout),
+                          quiet=options["quiet"])
+    runs = plugins.readers()[chosen.reader].read(outcome.origin, outcome.output)
+    for run in runs:
+        run.execution_successful = not outcome.not_scanned
+        run.notifications = scan_notifications(outcome)
+        run.technology = tech if chosen.owns_output else None
     source_root = root if root.is_dir() else root.parent
     reported = run_filter(runs, source_root=source_root, **options)
-    unscanned_check(path, outcome, allow_unscanned)
+    unscanned_check(path, outcome, allow_unscanned, program=chosen.program)
     if fail_on_findings and reported:
         click.get_current_context().exit(1)
 
 
-def scan_with_glitch(command, tech, root: Path, suffixes, *, jobs, timeout, quiet):
-    """GLITCH over the technology's files under ``root``; says on stderr what it could not scan, and why."""
-    from .scan import Progress, files_to_scan, run_glitch
-
-    files, links = files_to_scan(root, suffixes)
-    if not files:
-        raise IacfilterError(str(root), f"no {tech} files ({', '.join(suffixes)}) to scan")
-    with Progress(len(files), f"GLITCH ({tech})", show=not quiet) as bar:
-        outcome = run_glitch(command, tech, root, files, jobs=jobs, timeout=timeout, progress=bar.update)
-    outcome.files[:0] = [link.path for link in links]
-    outcome.problems[:0] = links
+def run_scanner(scanner, job, *, quiet: bool, all_problems: bool = False):
+    """Run ``scanner`` for the job's technology (checked, its file types filled in); say on stderr what it could
+    not scan, and why (``all_problems``: skipped files as warnings too)."""
+    techs = plugins.technologies()
+    if job.technology is not None:
+        technology(techs, job.technology)
+        if job.technology not in scanner.technologies:
+            raise IacfilterError(f"--tech {job.technology}", f"{scanner.program} does not scan it (it scans "
+                                                             f"{', '.join(scanner.technologies)})")
+    elif scanner.needs_technology:
+        raise click.UsageError(f"--scanner {scanner.name} needs --tech NAME ({', '.join(scanner.technologies)})")
+    wanted = [job.technology] if job.technology else [t for t in scanner.technologies if t in techs]
+    job.suffixes = tuple(dict.fromkeys(s for t in wanted for s in techs[t].suffixes))
+    label = scanner.program + (f" ({job.technology})" if job.technology else "")
+    with Progress(label, show=not quiet) as bar:
+        job.progress = bar.update
+        outcome = scanner.run(job)
     for problem in outcome.problems:
-        if problem.status != "skipped":
+        if problem.status != SKIPPED or all_problems:
             _warn(f"{problem.status}: {problem.path}: {problem.reason}")
         elif not quiet:
             click.echo(f"iacfilter: {problem.status}: {problem.path}: {problem.reason}", err=True)
-    if not quiet:
+    if not quiet and not all_problems:
         skipped = len(outcome.skipped)
-        click.echo(f"iacfilter: GLITCH analysed {outcome.analysed} of {len(outcome.files)} {tech} files"
+        what = f"{job.technology} files" if job.technology else "files"
+        click.echo(f"iacfilter: {scanner.program} analysed {outcome.analysed} of {len(outcome.files)} {what}"
                    + (f", skipped {skipped}" if skipped else "")
                    + (f", could not scan {len(outcome.not_scanned)}" if outcome.not_scanned else ""), err=True)
     return outcome
@@ -336,15 +393,16 @@ def scan_with_glitch(command, tech, root: Path, suffixes, *, jobs, timeout, quie
 def scan_notifications(outcome):
     from .registry import Notification
 
-    return [Notification(p.path, f"{p.status}: {p.reason}", "error" if p.status == "not scanned" else "note")
+    return [Notification(p.path, f"{p.status}: {p.reason}", "error" if p.status == NOT_SCANNED else "note")
             for p in outcome.problems]
 
 
-def unscanned_check(where, outcome, allow_unscanned: bool, listed: str = "listed above and in the output") -> None:
-    """Fail closed: files GLITCH could not scan fail the run unless allowed; no file analysed always does."""
+def unscanned_check(where, outcome, allow_unscanned: bool, listed: str = "listed above and in the output", *,
+                    program: str) -> None:
+    """Fail closed: files the scanner could not scan fail the run unless allowed; no file analysed always does."""
     missing = len(outcome.not_scanned)
     if missing and outcome.analysed == 0:
-        raise IacfilterError(str(where), f"GLITCH analysed none of the {len(outcome.files)} files (see above)")
+        raise IacfilterError(str(where), f"{program} analysed none of the {len(outcome.files)} files (see above)")
     if missing and not allow_unscanned:
         raise IacfilterError(str(where), f"{missing} of {len(outcome.files)} files not scanned ({listed}); "
                                          "--allow-unscanned accepts that")
@@ -379,25 +437,21 @@ def hook_cmd(files, reports, severity, glitch, jobs, file_timeout, allow_unscann
     """
     from .hook import files_by_technology, report_lines, technologies
     from .pipeline import Settings, classify_runs, read, score
-    from .scan import Progress, glitch_command, run_glitch
 
     runs, outcomes = [], []
     if reports:
         runs = read(files)
     else:
-        groups = files_by_technology(files, technologies())
-        command = glitch_command(glitch) if groups else None
-        for tech, mine in groups.items():
-            with Progress(len(mine), f"GLITCH ({tech})", show=not quiet) as bar:
-                outcome = run_glitch(command, tech, Path("."), mine, jobs=jobs, timeout=file_timeout,
-                                     progress=bar.update)
-            for problem in outcome.problems:
-                _warn(f"{problem.status}: {problem.path}: {problem.reason}")
-            tech_runs = plugins.readers()["glitch-csv"].read(f"glitch-{tech}.csv", outcome.csv_text)
+        scanner = plugins.scanner("glitch")
+        scanned = {name: t for name, t in technologies().items() if name in scanner.technologies}
+        for tech, mine in files_by_technology(files, scanned).items():
+            job = ScanJob(Path("."), tech, files=mine, command=glitch, jobs=jobs, timeout=file_timeout)
+            outcome = run_scanner(scanner, job, quiet=quiet, all_problems=True)
+            tech_runs = plugins.readers()[scanner.reader].read(outcome.origin, outcome.output)
             for run in tech_runs:
                 run.technology = tech
             runs += tech_runs
-            outcomes.append(outcome)
+            outcomes.append((scanner, outcome))
     techs = plugins.technologies()
     decisions = classify_runs(runs, load_rules_map(), techs)
     if decisions:
@@ -410,8 +464,8 @@ def hook_cmd(files, reports, severity, glitch, jobs, file_timeout, allow_unscann
     if not quiet and decisions:
         click.echo(f"iacfilter: {len(decisions)} findings, {len(lines)} kept, {failing} at or above {severity}",
                    err=True)
-    for outcome in outcomes:
-        unscanned_check("changed files", outcome, allow_unscanned, listed="listed above")
+    for scanner, outcome in outcomes:
+        unscanned_check("changed files", outcome, allow_unscanned, listed="listed above", program=scanner.program)
     if failing:
         click.get_current_context().exit(1)
 

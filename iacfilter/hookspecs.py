@@ -12,6 +12,12 @@ def register_readers(register):
 
 
 @hookspec
+def register_scanners(register):
+    """Register scanners iacfilter runs itself: ``register(Scanner(...))`` -- the technologies covered, how to run
+    it on a path (bounded, fail closed), which reader reads its output."""
+
+
+@hookspec
 def register_technologies(register):
     """Register technologies: ``register(Technology(...))`` -- which findings they own, how to build snippets."""
 

@@ -16,7 +16,7 @@ import pluggy
 
 from . import hookspecs
 from .errors import IacfilterError
-from .registry import Reader, RulesFile, ScorerBackend, ShippedChampion, Technology
+from .registry import Reader, RulesFile, Scanner, ScorerBackend, ShippedChampion, Technology
 
 pm = pluggy.PluginManager("iacfilter")
 pm.add_hookspecs(hookspecs)
@@ -75,6 +75,18 @@ def readers() -> dict[str, Reader]:
     return {r.name: r.item for r in _collect("register_readers", "reader")}
 
 
+def scanners() -> dict[str, Scanner]:
+    return {r.name: r.item for r in _collect("register_scanners", "scanner")}
+
+
+def scanner(name: str) -> Scanner:
+    """The scanner a user named (``--scanner``), or a one-line error listing the installed ones."""
+    found = scanners()
+    if name not in found:
+        raise IacfilterError(f"--scanner {name}", f"no such scanner (installed: {', '.join(sorted(found)) or 'none'})")
+    return found[name]
+
+
 def technologies() -> dict[str, Technology]:
     return {r.name: r.item for r in _collect("register_technologies", "technology")}
 
@@ -99,6 +111,6 @@ def add_commands(cli) -> None:
 
 def everything() -> list[Registered]:
     """Every registered item, for ``iacfilter plugins``."""
-    kinds = (("register_readers", "reader"), ("register_technologies", "technology"),
+    kinds = (("register_scanners", "scanner"), ("register_readers", "reader"), ("register_technologies", "technology"),
              ("register_scorers", "scorer"), ("register_rules", "rules map"), ("register_champions", "champion"))
     return [item for hook, kind in kinds for item in sorted(_collect(hook, kind), key=lambda r: r.name)]

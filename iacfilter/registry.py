@@ -40,6 +40,77 @@ class ScanRun:
     technology: str | None = None
 
 
+SKIPPED, NOT_SCANNED = "skipped", "not scanned"
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """A file a scanner gave no verdict on: ``status`` is SKIPPED (not of the technology, or a symlink) or
+    NOT_SCANNED (it could not parse it, crashed on it, gave up on it)."""
+
+    path: str  # relative to the scanned root, POSIX
+    status: str
+    reason: str
+
+
+@dataclass
+class ScanJob:
+    """What to scan: ``root`` (a folder or one file), for ``technology`` (None: every one the scanner covers),
+    with ``suffixes`` the file types of the technologies asked for; ``files`` (relative to ``root``) limits the
+    scan to those. ``command`` is how a user said to run the program (None: its default). ``progress(done,
+    total)`` hears how many files are done so far."""
+
+    root: Path
+    technology: str | None
+    suffixes: tuple[str, ...] = ()
+    files: Sequence[str] | None = None
+    command: str | None = None
+    jobs: int | None = None
+    timeout: float = 300.0
+    progress: Callable[[int, int], None] = lambda done, total: None
+
+
+@dataclass
+class ScanOutcome:
+    """What a scanner run produced: its output (read by the scanner's reader, under the name ``origin``), the
+    files it was given and those it gave no verdict on."""
+
+    files: list[str]
+    output: str = ""
+    origin: str = ""
+    problems: list[FileProblem] = field(default_factory=list)
+
+    @property
+    def not_scanned(self) -> list[FileProblem]:
+        return [p for p in self.problems if p.status == NOT_SCANNED]
+
+    @property
+    def skipped(self) -> list[FileProblem]:
+        return [p for p in self.problems if p.status == SKIPPED]
+
+    @property
+    def analysed(self) -> int:
+        return len(self.files) - len(self.problems)
+
+
+@dataclass(frozen=True)
+class Scanner:
+    """A program iacfilter runs itself. ``run(job)`` scans, bounded in time and failing closed: every file it
+    could not scan is a NOT_SCANNED problem, never a clean file; a program that is missing raises
+    ``IacfilterError`` saying how to install it. Its output is read with the reader named ``reader``; the
+    findings of a run for one technology belong to it when ``owns_output`` is true (GLITCH: it parses every
+    file as that technology), else each goes to the technology that owns it."""
+
+    name: str
+    description: str
+    program: str  # as users know it, for messages: "GLITCH", "checkov"
+    technologies: tuple[str, ...]
+    reader: str
+    run: Callable[[ScanJob], ScanOutcome]
+    owns_output: bool = False
+    needs_technology: bool = False  # runs for one technology at a time (--tech is required)
+
+
 @dataclass(frozen=True)
 class Reader:
     """An input format. ``sniff(head)`` rates from 0 (not mine) to 1 (certainly mine) the first 64 KiB."""

@@ -20,16 +20,16 @@ import shlex
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence, TextIO
+from typing import Callable, Sequence
 
 from .errors import IacfilterError
+from .registry import NOT_SCANNED, SKIPPED, FileProblem, ScanJob, ScanOutcome
 from .validate import split_rows
 
 INSTALL_HINT = (
@@ -40,7 +40,6 @@ INSTALL_HINT = (
     "'glitch' on PATH; or run GLITCH yourself and give its CSV to 'iacfilter filter'"
 )
 HEADER = "PATH,LINE,ERROR,DESCRIPTION,CODE"
-SKIPPED, NOT_SCANNED = "skipped", "not scanned"
 # GLITCH's words for a file that is not of the technology at all (e.g. a docker-compose file among Ansible).
 NOT_OF_THE_TECHNOLOGY = ("Cannot detect file type", "File is not a variables file")
 LINK = "a symbolic link (GLITCH does not follow them)"
@@ -52,36 +51,13 @@ ERROR_LINE = re.compile(r"^Error: (?P<what>.+?): \./(?P<path>.+)$")
 TRACEBACK_END = "=" * 51
 
 
-@dataclass(frozen=True)
-class FileProblem:
-    """A file GLITCH gave no verdict on: ``status`` is SKIPPED (not of the technology) or NOT_SCANNED."""
-
-    path: str  # relative to the scanned root, POSIX
-    status: str
-    reason: str
-
-
 @dataclass
-class ScanOutcome:
-    files: list[str]
+class GlitchOutcome(ScanOutcome):
     rows: list[str] = field(default_factory=list)  # GLITCH CSV rows, paths relative to the root
-    problems: list[FileProblem] = field(default_factory=list)
 
     @property
     def csv_text(self) -> str:
         return "\n".join([HEADER, *self.rows]) + "\n"
-
-    @property
-    def not_scanned(self) -> list[FileProblem]:
-        return [p for p in self.problems if p.status == NOT_SCANNED]
-
-    @property
-    def skipped(self) -> list[FileProblem]:
-        return [p for p in self.problems if p.status == SKIPPED]
-
-    @property
-    def analysed(self) -> int:
-        return len(self.files) - len(self.problems)
 
 
 def glitch_command(given: str | None) -> list[str]:
@@ -326,11 +302,33 @@ def _kill(proc: subprocess.Popen) -> None:
         pass
 
 
+def scan(job: ScanJob) -> ScanOutcome:
+    """GLITCH over the job's files (by default the technology's files under the root, symlinks listed as
+    skipped): the scanner hook's ``run``."""
+    if job.technology is None:
+        raise IacfilterError("--tech", "GLITCH scans one technology at a time: give --tech NAME")
+    command = glitch_command(job.command)
+    links: list[FileProblem] = []
+    if job.files is None:
+        files, links = files_to_scan(job.root, job.suffixes)
+        if not files:
+            raise IacfilterError(str(job.root), f"no {job.technology} files ({', '.join(job.suffixes)}) to scan")
+    else:
+        files = list(job.files)
+    outcome = run_glitch(command, job.technology, job.root, files, jobs=job.jobs, timeout=job.timeout,
+                         progress=lambda done: job.progress(done, len(files)))
+    outcome.files[:0] = [link.path for link in links]
+    outcome.problems[:0] = links
+    outcome.output, outcome.origin = outcome.csv_text, f"glitch-{job.technology}.csv"
+    return outcome
+
+
 def run_glitch(glitch: Sequence[str], tech: str, root: Path, files: Sequence[str], *, jobs: int | None,
-               timeout: float, progress: Callable[[int], None] = lambda done: None) -> ScanOutcome:
+               timeout: float, progress: Callable[[int], None] = lambda done: None) -> GlitchOutcome:
     """GLITCH over ``files`` (relative to ``root``) in ``jobs`` parallel batches; a batch that hangs or crashes
-    is bisected until the file at fault is alone, and only that file is reported as not scanned."""
-    outcome = ScanOutcome(files=list(files))
+    is bisected until the file at fault is alone, and only that file is reported as not scanned.
+    ``progress(done)`` hears how many files are done so far."""
+    outcome = GlitchOutcome(files=list(files))
     jobs = jobs or spare_cpus()
     done: dict[int, int] = {}
     lock = threading.Lock()
@@ -391,44 +389,3 @@ def _take(result: BatchResult, key, batch, outcome, submit, counted, forget) -> 
 def _row_order(row: str):
     path, line, rest = row.split(",", 2)
     return path, int(line), rest
-
-
-class Progress:
-    """Files done / total on stderr: redrawn on a terminal, else one line every ``every`` seconds."""
-
-    def __init__(self, total: int, label: str, stream: TextIO | None = None, every: float | None = None,
-                 show: bool = True):
-        self.total, self.label, self.done = total, label, 0
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self.every = every if every is not None else float(os.environ.get("IACFILTER_PROGRESS_SECONDS", "5"))
-        self.show = show
-        self.start = time.monotonic()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._tick, daemon=True)
-
-    def __enter__(self):
-        if self.show:
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
-            self._line(final=True)
-
-    def update(self, done: int) -> None:
-        self.done = done
-
-    def _line(self, final: bool = False) -> None:
-        text = f"iacfilter: {self.label}: {self.done}/{self.total} files ({time.monotonic() - self.start:.0f} s)"
-        if self.tty:
-            self.stream.write("\r" + text + ("\n" if final else ""))
-        elif not final:
-            self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def _tick(self) -> None:
-        while not self._stop.wait(0.5 if self.tty else self.every):
-            self._line()

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from iacfilter.findings import Finding
 from iacfilter.hookspecs import hookimpl
-from iacfilter.registry import Reader, RulesFile, ScanRun
+from iacfilter.registry import Reader, RulesFile, Scanner, ScanRun
+from iacfilter.scan import scan
 from iacfilter.rules import load_rules_map
 from iacfilter.validate import split_rows
 
@@ -114,3 +115,10 @@ def register_readers(register):
 @hookimpl
 def register_rules(register):
     register(RulesFile("glitch", Path(__file__).with_name("rules.yaml")))
+
+
+@hookimpl
+def register_scanners(register):
+    register(Scanner("glitch", "GLITCH 2.x, in batches of files, each bounded by --file-timeout", "GLITCH",
+                     ("ansible", "chef", "puppet", "terraform", "github-actions"), "glitch-csv", scan,
+                     owns_output=True, needs_technology=True))
