@@ -488,12 +488,15 @@ def rules_cmd(as_json_):
 @cli.command("plugins")
 @click.option("--json", "as_json_", is_flag=True, help="Print JSON instead of a table.")
 def plugins_cmd(as_json_):
-    """List the loaded plugins: what each registers (name, kind) and from which module."""
+    """List the loaded plugins: what each registers (scanners, readers, technologies, scorers, rules maps,
+    champions: name, kind) and from which module."""
     items = plugins.everything()
     if as_json_:
-        click.echo(json.dumps([{"name": i.name, "kind": i.kind, "module": i.module} for i in items], indent=2))
+        click.echo(json.dumps([{"plugin": i.plugin, "name": i.name, "kind": i.kind, "module": i.module}
+                               for i in items], indent=2))
         return
-    click.echo(columns([("NAME", "KIND", "MODULE")] + [(i.name, i.kind, i.module) for i in items]), nl=False)
+    click.echo(columns([("PLUGIN", "NAME", "KIND", "MODULE")] + [(i.plugin, i.name, i.kind, i.module) for i in items]),
+               nl=False)
 
 
 def main():

@@ -173,11 +173,14 @@ def invocation(run: ScanRun) -> dict[str, Any]:
 
 
 def _verbatim_run(run: ScanRun, shown: Sequence[Decision]) -> dict[str, Any]:
-    """The input's run as it was, its results those of the records shown (each the reader's own result)."""
+    """The input's run as it was, its results those of the records shown (each the reader's own result); when
+    iacfilter ran the scanner, its invocation (what it could not scan) is added to the run's own."""
     out = copy.deepcopy({k: v for k, v in run.sarif_run.items() if k != "results"})
     kept = [_fingerprinted(_annotate(copy.deepcopy(d.finding.raw), d.finding, d.verdict), d) for d in shown]
     if "results" in run.sarif_run or kept:
         out["results"] = kept
+    if run.execution_successful is not None:
+        out["invocations"] = [*(out.get("invocations") or []), invocation(run)]
     return out
 
 

@@ -10,9 +10,10 @@ from pathlib import Path
 from iacfilter.findings import Finding
 from iacfilter.hookspecs import hookimpl
 from iacfilter.registry import Reader, RulesFile, Scanner, ScanRun
-from iacfilter.scan import scan
 from iacfilter.rules import load_rules_map
 from iacfilter.validate import split_rows
+
+from .runner import scan
 
 TOOL = "GLITCH"
 UNKNOWN_LINE = -33550336  # GLITCH's line for file-level findings

@@ -1,4 +1,5 @@
-"""``iacfilter scan``: run GLITCH over a tree in a few batched processes, and know exactly what it scanned.
+"""The GLITCH scanner (``iacfilter scan``, ``iacfilter hook``): run GLITCH over a tree in a few batched processes,
+and know exactly what it scanned.
 
 GLITCH's start-up costs about 3 s, so files go to it in batches: one ``glitch lint --folder-strategy
 include-all`` per batch, over a temporary tree that holds the batch's files (hard links, or copies across file
@@ -16,9 +17,7 @@ from __future__ import annotations
 import errno
 import os
 import re
-import shlex
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
@@ -28,9 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .errors import IacfilterError
-from .registry import NOT_SCANNED, SKIPPED, FileProblem, ScanJob, ScanOutcome
-from .validate import split_rows
+from iacfilter import programs
+from iacfilter.errors import IacfilterError
+from iacfilter.registry import NOT_SCANNED, SKIPPED, FileProblem, ScanJob, ScanOutcome
+from iacfilter.validate import split_rows
 
 INSTALL_HINT = (
     "GLITCH is not installed (not on PATH, or not where --glitch or IACFILTER_GLITCH says). "
@@ -61,10 +61,7 @@ class GlitchOutcome(ScanOutcome):
 
 
 def glitch_command(given: str | None) -> list[str]:
-    words = shlex.split(given or os.environ.get("IACFILTER_GLITCH", "glitch"))
-    if not words or shutil.which(words[0]) is None:
-        raise IacfilterError(words[0] if words else "glitch", INSTALL_HINT)
-    return words
+    return programs.command(given, "IACFILTER_GLITCH", "glitch", INSTALL_HINT)
 
 
 def files_to_scan(root: Path, suffixes: tuple[str, ...]) -> tuple[list[str], list[FileProblem]]:
@@ -238,10 +235,10 @@ def run_batch(glitch: Sequence[str], tech: str, root: Path, files: Sequence[str]
         while proc.poll() is None:
             if time.monotonic() - state["moved"] > timeout:
                 hung = True
-                _kill(proc)
+                programs.kill(proc)
                 break
             if cancel.wait(0.1):
-                _kill(proc)
+                programs.kill(proc)
                 proc.wait()
                 return BatchResult(retry="cancelled")
         proc.wait()
@@ -292,14 +289,6 @@ def stats_count(stdout: str) -> int | None:
     """The files GLITCH analysed, from its stats table ("Total IaC files"); None when it printed none."""
     m = STATS_FILES.search(stdout)
     return int(m.group(1)) if m else None
-
-
-def _kill(proc: subprocess.Popen) -> None:
-    """GLITCH and whatever it started (Ruby for Chef): it runs in a session of its own."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def scan(job: ScanJob) -> ScanOutcome:
