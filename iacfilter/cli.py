@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from . import __version__, plugins
-from .errors import IacfilterError
+from .errors import IacfilterError, MissingPackage
 from .findings import Finding, NoSnippet
 from .output import check_destination, write_atomically
 from .records import owner, technology
@@ -22,10 +22,6 @@ from .report import columns, summary
 from .rules import load_rules_map
 from .sarif import MODES
 from .sources import SourceRoot
-
-
-EXTRAS = {"sklearn": "train", "scipy": "train", "matplotlib": "train", "torch": "encoder",
-          "transformers": "encoder", "tokenizers": "encoder", "peft": "dual-head"}
 
 
 def one_line(text: str) -> str:
@@ -80,12 +76,12 @@ class Cli(click.Group):
             where = f"{exc.filename}: " if exc.filename is not None else ""
             click.echo(f"iacfilter: error: {one_line(where + (exc.strerror or str(exc)))}", err=True)
             ctx.exit(2)
+        except MissingPackage as exc:  # named with its extra by the plugin that imports it
+            click.echo(f"iacfilter: error: {ctx.invoked_subcommand}: {exc}", err=True)
+            ctx.exit(2)
         except ModuleNotFoundError as exc:
-            top = (exc.name or "").split(".")[0]
-            if top not in EXTRAS:
-                raise
-            click.echo(f"iacfilter: error: {ctx.invoked_subcommand}: needs the Python package {top!r}: "
-                       f"pip install 'iacfilter[{EXTRAS[top]}]'", err=True)
+            click.echo(f"iacfilter: error: {ctx.invoked_subcommand}: needs the Python package "
+                       f"{(exc.name or '').split('.')[0]!r}, which is not installed", err=True)
             ctx.exit(2)
 
 
@@ -504,11 +500,7 @@ def main():
 
 
 def _add_commands() -> None:
-    from iacfilter_training.cli import COMMANDS
-
-    for command in COMMANDS:
-        cli.add_command(command)
-    plugins.add_commands(cli)
+    plugins.add_commands(cli)  # the training commands come from their plugin too
 
 
 _add_commands()

@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from . import plugins
 from .champion import Champion, load_champion
-from .errors import IacfilterError
+from .errors import IacfilterError, MissingPackage, needs_extra
 from .findings import FILTERED, KEPT, NO_SOURCE, NOT_SCORED, UNSCORED, Finding, NoSnippet, Score, Snippet, Verdict
 from .records import Decision, classify, technology  # noqa: F401  (classify, technology: where callers look)
 from .registry import LoadedScorer, Technology
@@ -63,8 +63,9 @@ def load_model(directory, threshold: float | None = None, options: Mapping[str, 
             str(champion.path), f"needs scorer backend {champion.backend!r}, which no loaded plugin provides (loaded: {loaded})"
         )
     try:
-        scorer = backend.load(champion, dict(options or {}))
-    except (IacfilterError, ModuleNotFoundError):  # the CLI names the extra that provides a missing package
+        with needs_extra(backend.extra):
+            scorer = backend.load(champion, dict(options or {}))
+    except (IacfilterError, MissingPackage, ModuleNotFoundError):
         raise
     except Exception as exc:  # a backend's own failure: one line, not a traceback
         raise IacfilterError(str(champion.path), f"cannot load model: {type(exc).__name__}: {exc}") from None

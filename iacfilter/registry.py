@@ -158,6 +158,9 @@ class ScorerBackend:
     ``options`` holds the scoring options a user gave (e.g. ``{"budget": 64}``); a backend raises
     ``IacfilterError`` for an option it does not take, so a user never believes a knob did something.
 
+    ``extra`` names the pip extra that installs the optional packages ``load`` or ``train`` import; a missing
+    one is then reported as "pip install 'iacfilter[EXTRA]'".
+
     ``train(params, train, val, out_dir, seed, log)``, where a backend can be trained, fits a model on the
     ``train`` examples (early stopping on ``val`` where it has epochs), writes its files into ``out_dir``
     (what ``load`` reads back) and returns p(true positive) for each ``val`` example.
@@ -167,6 +170,7 @@ class ScorerBackend:
     description: str
     load: Callable[[Any], LoadedScorer]
     train: Callable[..., Sequence[float]] | None = None
+    extra: str | None = None  # the pip extra (iacfilter[EXTRA]) holding the packages it imports when used
 
 
 @dataclass(frozen=True)
