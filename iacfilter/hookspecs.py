@@ -34,7 +34,8 @@ def register_rules(register):
 
 @hookspec
 def register_champions(register):
-    """Register champion directories shipped with a plugin: ``register(name, path, default=False)``."""
+    """Register champion directories shipped with a plugin: ``register(name, path, default=False)``, kept as a
+    ``ShippedChampion``; the default ones are what ``filter`` scores with when no ``--model`` is given."""
 
 
 @hookspec
