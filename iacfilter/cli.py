@@ -309,8 +309,8 @@ def filter_cmd(inputs, **options):
 
 @cli.command("scan")
 @click.argument("path", type=OsPath(exists=True))
-@click.option("--scanner", default="glitch", show_default=True, metavar="NAME",
-              help="Scanner to run (see 'iacfilter plugins'): glitch, checkov, ...")
+@click.option("--scanner", default=None, metavar="NAME",
+              help="Scanner to run (see 'iacfilter plugins'): glitch (the default), checkov, ...")
 @click.option("--tech", default=None, metavar="NAME",
               help="Technology to scan for (ansible, chef, puppet, ...); GLITCH needs it, checkov scans every "
                    "technology it covers without it.")
@@ -412,8 +412,11 @@ def unscanned_check(where, outcome, allow_unscanned: bool, listed: str = "listed
               show_default=True,
               help="Fail only on kept findings at or above this security severity (GitHub's bands: medium >= 4.0, "
                    "high >= 7.0, critical >= 9.0); a finding of unknown severity fails.")
-@click.option("--glitch", "glitch", default=None, metavar="CMD",
-              help="How to run GLITCH (default: 'glitch' on PATH, or env IACFILTER_GLITCH).")
+@click.option("--scanner", default=None, metavar="NAME",
+              help="Scanner to run on the changed files (see 'iacfilter plugins'; default: glitch).")
+@click.option("--command", "--glitch", "command", default=None, metavar="CMD",
+              help="How to run the scanner (default: its program on PATH, or env IACFILTER_GLITCH / "
+                   "IACFILTER_CHECKOV).")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, show_default="the CPUs not busy",
               help="GLITCH processes at once.")
 @click.option("--file-timeout", type=click.FloatRange(1), default=300, show_default=True,
@@ -422,7 +425,7 @@ def unscanned_check(where, outcome, allow_unscanned: bool, listed: str = "listed
               help="Do not fail when GLITCH could not scan a changed file (it is still listed).")
 @filter_options(*(name for name in FILTER_OPTIONS if name not in ("model_dir", "budget", "threshold", "batch_size",
                                                                    "quiet")))
-def hook_cmd(files, reports, severity, glitch, jobs, file_timeout, allow_unscanned, model_dir, threshold,
+def hook_cmd(files, reports, severity, scanner, command, jobs, file_timeout, allow_unscanned, model_dir, threshold,
              batch_size, quiet, budget):
     """For pre-commit: scan the changed FILEs with GLITCH (or read changed scanner reports with --reports),
     filter the findings, and print each finding kept as 'path:line: rule message (score)'.
@@ -438,16 +441,16 @@ def hook_cmd(files, reports, severity, glitch, jobs, file_timeout, allow_unscann
     if reports:
         runs = read(files)
     else:
-        scanner = plugins.scanner("glitch")
-        scanned = {name: t for name, t in technologies().items() if name in scanner.technologies}
+        chosen = plugins.scanner(scanner)
+        scanned = {name: t for name, t in technologies().items() if name in chosen.technologies}
         for tech, mine in files_by_technology(files, scanned).items():
-            job = ScanJob(Path("."), tech, files=mine, command=glitch, jobs=jobs, timeout=file_timeout)
-            outcome = run_scanner(scanner, job, quiet=quiet, all_problems=True)
-            tech_runs = plugins.readers()[scanner.reader].read(outcome.origin, outcome.output)
+            job = ScanJob(Path("."), tech, files=mine, command=command, jobs=jobs, timeout=file_timeout)
+            outcome = run_scanner(chosen, job, quiet=quiet, all_problems=True)
+            tech_runs = plugins.readers()[chosen.reader].read(outcome.origin, outcome.output)
             for run in tech_runs:
-                run.technology = tech
+                run.technology = tech if chosen.owns_output else None
             runs += tech_runs
-            outcomes.append((scanner, outcome))
+            outcomes.append((chosen, outcome))
     techs = plugins.technologies()
     decisions = classify_runs(runs, load_rules_map(), techs)
     if decisions:
@@ -460,8 +463,8 @@ def hook_cmd(files, reports, severity, glitch, jobs, file_timeout, allow_unscann
     if not quiet and decisions:
         click.echo(f"iacfilter: {len(decisions)} findings, {len(lines)} kept, {failing} at or above {severity}",
                    err=True)
-    for scanner, outcome in outcomes:
-        unscanned_check("changed files", outcome, allow_unscanned, listed="listed above", program=scanner.program)
+    for chosen, outcome in outcomes:
+        unscanned_check("changed files", outcome, allow_unscanned, listed="listed above", program=chosen.program)
     if failing:
         click.get_current_context().exit(1)
 

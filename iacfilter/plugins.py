@@ -80,9 +80,16 @@ def scanners() -> dict[str, Scanner]:
     return {r.name: r.item for r in _collect("register_scanners", "scanner")}
 
 
-def scanner(name: str) -> Scanner:
-    """The scanner a user named (``--scanner``), or a one-line error listing the installed ones."""
+def scanner(name: str | None) -> Scanner:
+    """The scanner a user named (``--scanner``), else the default one; or a one-line error listing the
+    installed ones."""
     found = scanners()
+    if name is None:
+        defaults = sorted(n for n, s in found.items() if s.default)
+        if len(defaults) != 1:
+            raise IacfilterError("--scanner", f"name one (installed: {', '.join(sorted(found)) or 'none'}; "
+                                              f"{len(defaults)} of them say they are the default)")
+        name = defaults[0]
     if name not in found:
         raise IacfilterError(f"--scanner {name}", f"no such scanner (installed: {', '.join(sorted(found)) or 'none'})")
     return found[name]

@@ -109,6 +109,7 @@ class Scanner:
     run: Callable[[ScanJob], ScanOutcome]
     owns_output: bool = False
     needs_technology: bool = False  # runs for one technology at a time (--tech is required)
+    default: bool = False  # what scan and hook run when no --scanner is named
 
 
 @dataclass(frozen=True)

@@ -122,4 +122,4 @@ def register_rules(register):
 def register_scanners(register):
     register(Scanner("glitch", "GLITCH 2.x, in batches of files, each bounded by --file-timeout", "GLITCH",
                      ("ansible", "chef", "puppet", "terraform", "github-actions"), "glitch-csv", scan,
-                     owns_output=True, needs_technology=True))
+                     owns_output=True, needs_technology=True, default=True))
