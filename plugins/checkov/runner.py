@@ -16,6 +16,7 @@ from pathlib import Path
 
 from iacfilter import programs
 from iacfilter.errors import IacfilterError
+from iacfilter.records import normalise_path
 from iacfilter.registry import NOT_SCANNED, FileProblem, ScanJob, ScanOutcome
 from iacfilter.validate import load_json
 
@@ -57,15 +58,15 @@ def _last_words(text: str) -> str:
 
 def parsing_errors(report: str, base: Path) -> list[str]:
     """The files checkov could not parse, relative to ``base``, from its JSON report (one object per framework,
-    or a list of them)."""
+    or a list of them). checkov names them by absolute path, or from the root as ``/path``."""
     doc = load_json(report)
     found = []
     for part in doc if isinstance(doc, list) else [doc]:
         results = part.get("results") if isinstance(part, dict) else None
         for path in (results or {}).get("parsing_errors") or []:
             p = Path(str(path))
-            found.append((p.relative_to(base) if p.is_absolute() and p.is_relative_to(base) else p).as_posix()
-                         .removeprefix("/").removeprefix("./"))
+            rel = p.relative_to(base).as_posix() if p.is_relative_to(base) else normalise_path(str(path)).lstrip("/")
+            found.append(rel)
     return sorted(set(found))
 
 
