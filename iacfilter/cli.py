@@ -17,7 +17,7 @@ from .errors import IacfilterError, MissingPackage
 from .findings import Finding, NoSnippet
 from .output import check_destination, write_atomically
 from .records import owner, technology
-from .registry import NOT_SCANNED, SKIPPED, ScanJob, ScanRun
+from .registry import SKIPPED, ScanJob, ScanRun
 from .report import columns, summary
 from .rules import load_rules_map
 from .sarif import MODES
@@ -343,13 +343,10 @@ def scan_cmd(path, scanner, tech, command, jobs, file_timeout, allow_unscanned, 
     root = Path(path)
     outcome = run_scanner(chosen, ScanJob(root, tech, command=command, jobs=jobs, timeout=file_timeout),
                           quiet=options["quiet"])
-    runs = plugins.readers()[chosen.reader].read(outcome.origin, outcome.output)
-    for run in runs:
-        run.execution_successful = not outcome.not_scanned
-        run.notifications = scan_notifications(outcome)
-        run.technology = tech if chosen.owns_output else None
+    from .pipeline import read_scan
+
     source_root = root if root.is_dir() else root.parent
-    reported = run_filter(runs, source_root=source_root, **options)
+    reported = run_filter(read_scan(chosen, outcome, tech), source_root=source_root, **options)
     unscanned_check(path, outcome, allow_unscanned, program=chosen.program)
     if fail_on_findings and reported:
         click.get_current_context().exit(1)
@@ -384,13 +381,6 @@ def run_scanner(scanner, job, *, quiet: bool, all_problems: bool = False):
                    + (f", skipped {skipped}" if skipped else "")
                    + (f", could not scan {len(outcome.not_scanned)}" if outcome.not_scanned else ""), err=True)
     return outcome
-
-
-def scan_notifications(outcome):
-    from .registry import Notification
-
-    return [Notification(p.path, f"{p.status}: {p.reason}", "error" if p.status == NOT_SCANNED else "note")
-            for p in outcome.problems]
 
 
 def unscanned_check(where, outcome, allow_unscanned: bool, listed: str = "listed above and in the output", *,
@@ -435,7 +425,7 @@ def hook_cmd(files, reports, severity, scanner, command, jobs, file_timeout, all
     scanned (unless --allow-unscanned) or GLITCH is not installed, else 0. Run from the repository root.
     """
     from .hook import files_by_technology, report_lines, technologies
-    from .pipeline import Settings, classify_runs, read, score
+    from .pipeline import Settings, decide_runs, read, read_scan
 
     runs, outcomes = [], []
     if reports:
@@ -446,16 +436,10 @@ def hook_cmd(files, reports, severity, scanner, command, jobs, file_timeout, all
         for tech, mine in files_by_technology(files, scanned).items():
             job = ScanJob(Path("."), tech, files=mine, command=command, jobs=jobs, timeout=file_timeout)
             outcome = run_scanner(chosen, job, quiet=quiet, all_problems=True)
-            tech_runs = plugins.readers()[chosen.reader].read(outcome.origin, outcome.output)
-            for run in tech_runs:
-                run.technology = tech if chosen.owns_output else None
-            runs += tech_runs
+            runs += read_scan(chosen, outcome, tech)
             outcomes.append((chosen, outcome))
-    techs = plugins.technologies()
-    decisions = classify_runs(runs, load_rules_map(), techs)
-    if decisions:
-        settings = Settings(model_dir=model_dir, threshold=threshold, batch_size=batch_size, budget=budget)
-        score(decisions, settings, SourceRoot("."), techs, warn=_warn)
+    settings = Settings(model_dir=model_dir, threshold=threshold, batch_size=batch_size, budget=budget)
+    decisions = decide_runs(runs, settings, warn=_warn)
     lines = report_lines(decisions, severity)
     for line in lines:
         click.echo(line.text)

@@ -17,7 +17,7 @@ from .errors import IacfilterError
 from .findings import FILTERED, KEPT, NO_SOURCE, UNSCORED
 from .inputs import read_scanner_output, read_scanner_stdin
 from .records import Decision, classify
-from .registry import ScanRun
+from .registry import NOT_SCANNED, Notification, ScanOutcome, Scanner, ScanRun
 from .rules import RulesMap, load_rules_map
 from .sources import SourceRoot
 
@@ -75,6 +75,20 @@ def read(paths: Sequence[str]) -> list[ScanRun]:
     return [run for path in paths for run in (read_scanner_stdin() if path == "-" else read_scanner_output(path))]
 
 
+def read_scan(scanner: Scanner, outcome: ScanOutcome, technology: str | None) -> list[ScanRun]:
+    """The runs of a scanner iacfilter ran, read by the scanner's reader: each says whether every file was
+    scanned and, as notifications, which were not (or were skipped) and why; a scanner that owns its output
+    gives its findings the ``technology`` it ran for."""
+    notes = [Notification(p.path, f"{p.status}: {p.reason}", "error" if p.status == NOT_SCANNED else "note")
+             for p in outcome.problems]
+    runs = plugins.readers()[scanner.reader].read(outcome.origin, outcome.output)
+    for run in runs:
+        run.execution_successful = not outcome.not_scanned
+        run.notifications = list(notes)
+        run.technology = technology if scanner.owns_output else None
+    return runs
+
+
 def classify_runs(runs: Sequence[ScanRun], rules: RulesMap, techs, forced: str | None = None) -> list[Decision]:
     """One record per finding of every run; a run a scanner made for one technology keeps it, ``forced`` wins."""
     return [d for i, run in enumerate(runs) for d in classify(run.findings, rules, techs, forced or run.technology,
@@ -89,6 +103,16 @@ def score(decisions: Sequence[Decision], settings: Settings, sources: SourceRoot
     decide(decisions, models, sources, techs, batch_size=settings.batch_size,
            progress=lambda done: progress(done, len(decisions)), warn=warn)
     return models
+
+
+def decide_runs(runs: Sequence[ScanRun], settings: Settings, *,
+                warn: Callable[[str], None] = lambda message: None) -> list[Decision]:
+    """Classify and decide every finding, writing nothing (the pre-commit hook prints the kept ones)."""
+    techs = plugins.technologies()
+    decisions = classify_runs(runs, load_rules_map(), techs, settings.tech)
+    if decisions:
+        score(decisions, settings, SourceRoot(settings.source_root), techs, warn=warn)
+    return decisions
 
 
 def check_sources(decisions: Sequence[Decision], sources: SourceRoot, strict: bool,
