@@ -74,9 +74,9 @@ def main() -> None:
             findings = runs[0].findings
             rules = load_rules_map()
             techs = plugins.technologies()
-            classify(findings, rules, techs, None)
-            verdicts = decide(findings, models, SourceRoot(SHARED / "corpus" / "puppet"), techs)
-            text = dumps(build_log(runs, [verdicts], rules, mode="annotate", models=models.describe()))
+            decisions = classify(findings, rules, techs, None)
+            decide(decisions, models, SourceRoot(SHARED / "corpus" / "puppet"), techs)
+            text = dumps(build_log(runs, decisions, mode="annotate", models=models.describe()))
             times.append(time.perf_counter() - t0)
         best = min(times)
         print(json.dumps({

@@ -17,15 +17,14 @@ never list them, since code scanning would show them as open alerts.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from collections import Counter, defaultdict
-from dataclasses import dataclass
-from typing import Any, Sequence
+from dataclasses import dataclass, field
+from typing import Sequence
 
 from .errors import IacfilterError
-from .findings import Finding, Verdict
-from .registry import ScanRun
+from .findings import Finding
+from .records import Decision, classify, normalise_path
 from .rules import RulesMap
 
 KEY = "iacfilterFinding/v1"
@@ -34,13 +33,6 @@ STATES = ("new", "unchanged", "updated", "absent")
 
 def normalise_code(code: str) -> str:
     return " ".join(code.split())
-
-
-def normalise_path(path: str) -> str:
-    posix = path.replace("\\", "/")
-    while posix.startswith("./"):
-        posix = posix[2:]
-    return posix
 
 
 def flagged_code(finding: Finding, sources=None) -> str:
@@ -57,24 +49,17 @@ def flagged_code(finding: Finding, sources=None) -> str:
     return f"@line {finding.line}"
 
 
-def canonical_rule(finding: Finding, rules: RulesMap) -> str:
-    rule = rules.lookup(finding.tool, finding.rule)
-    return rule.id if rule else finding.rule
-
-
 def digest(rule: str, path: str, code: str) -> str:
     return hashlib.sha256(f"{rule}\x00{normalise_path(path)}\x00{code}".encode()).hexdigest()[:32]
 
 
-def fingerprints(findings: Sequence[Finding], rules: RulesMap, sources=None) -> list[str]:
-    """``HASH:N`` per finding, N counting equal hashes in the order of the findings (1-based)."""
+def fingerprint(decisions: Sequence[Decision], sources=None) -> None:
+    """Set each record's ``HASH:N``, N counting equal hashes in the order of the records (1-based)."""
     seen: Counter = Counter()
-    out = []
-    for f in findings:
-        h = digest(canonical_rule(f, rules), f.path, flagged_code(f, sources))
+    for d in decisions:
+        h = digest(d.rule_id, d.finding.path, flagged_code(d.finding, sources))
         seen[h] += 1
-        out.append(f"{h}:{seen[h]}")
-    return out
+        d.fingerprint = f"{h}:{seen[h]}"
 
 
 @dataclass
@@ -93,111 +78,53 @@ class Baseline:
             raise IacfilterError(path, "a baseline must be SARIF (an earlier iacfilter output)")
         by_hash: dict[str, list[tuple[dict, str]]] = defaultdict(list)
         for run in runs:
-            computed = fingerprints(run.findings, rules)
-            for finding, fallback in zip(run.findings, computed):
-                if (finding.raw.get("baselineState") == "absent"):
+            computed = classify(run.findings, rules, {})
+            fingerprint(computed)
+            for d in computed:
+                if d.finding.raw.get("baselineState") == "absent":
                     continue  # already gone in that run
-                stored = (finding.raw.get("partialFingerprints") or {}).get(KEY)
-                h = (stored if isinstance(stored, str) and stored else fallback).split(":")[0]
-                by_hash[h].append((finding.raw, run.driver.get("name", "")))
+                stored = (d.finding.raw.get("partialFingerprints") or {}).get(KEY)
+                h = (stored if isinstance(stored, str) and stored else d.fingerprint).split(":")[0]
+                by_hash[h].append((d.finding.raw, run.driver.get("name", "")))
         return cls(path, dict(by_hash))
+
+
+@dataclass
+class Comparison:
+    """A run against a baseline: the baseline, its results no finding matched, and whether only new results
+    are reported."""
+
+    baseline: Baseline
+    absent: list[tuple[dict, str]] = field(default_factory=list)  # (result, tool name)
+    only_new: bool = False
+
+    def counts(self, decisions: Sequence[Decision]) -> Counter:
+        counts = Counter(d.baseline_state for d in decisions if d.baseline_state)
+        counts["absent"] = len(self.absent)
+        return counts
 
 
 def _verdict_of(result: dict) -> str | None:
     return ((result.get("properties") or {}).get("iacfilter") or {}).get("verdict")
 
 
-def states(prints: Sequence[str], verdicts: Sequence[Verdict], baseline: Baseline) -> tuple[list[str], list[tuple[dict, str]]]:
-    """Each finding's baselineState, and the baseline's results no finding matched (absent)."""
+def compare(decisions: Sequence[Decision], baseline: Baseline, only_new: bool = False) -> Comparison:
+    """Set each record's baseline state; the baseline's results no record matched are absent."""
     left = {h: list(items) for h, items in baseline.by_hash.items()}
-    out = []
-    for fp, verdict in zip(prints, verdicts):
-        items = left.get(fp.split(":")[0])
+    for d in decisions:
+        items = left.get(d.fingerprint.split(":")[0])
         if not items:
-            out.append("new")
+            d.baseline_state = "new"
             continue
         old, _ = items.pop(0)
         before = _verdict_of(old)
-        out.append("updated" if before is not None and before != verdict.verdict else "unchanged")
-    absent = [item for items in left.values() for item in items]
-    return out, absent
+        d.baseline_state = "updated" if before is not None and before != d.verdict.verdict else "unchanged"
+    return Comparison(baseline, [item for items in left.values() for item in items], only_new)
 
 
-def result_slots(runs: Sequence[ScanRun], verdicts: Sequence[Verdict], log: dict[str, Any], mode: str):
-    """(run index, result dict or None) per finding: the writer's result for it, None where drop mode left it out."""
-    slots = []
-    i = 0
-    for r, (run, sarif_run) in enumerate(zip(runs, log["runs"])):
-        results = iter(sarif_run.get("results") or [])
-        for _ in run.findings:
-            slots.append((r, None if mode == "drop" and verdicts[i].filtered else next(results)))
-            i += 1
-        if next(results, None) is not None:
-            raise AssertionError("results and findings out of step")
-    return slots
-
-
-def stamp(log: dict[str, Any], runs: Sequence[ScanRun], verdicts: Sequence[Verdict], prints: Sequence[str], mode: str,
-          baseline: Baseline | None = None, only_new: bool = False,
-          found_states: tuple[list[str], list] | None = None) -> Counter:
-    """Write fingerprints (and, against a baseline, baselineState) into the log's results; return state counts.
-
-    ``found_states`` is ``states(prints, verdicts, baseline)`` where the caller has it already."""
-    slots = result_slots(runs, verdicts, log, mode)
-    if baseline and found_states is None:
-        found_states = states(prints, verdicts, baseline)
-    counts: Counter = Counter()
-    per_run: dict[int, Counter] = defaultdict(Counter)
-    drop_ids: set[int] = set()
-    for n, ((r, result), fp) in enumerate(zip(slots, prints)):
-        state = found_states[0][n] if found_states else None
-        if state:
-            counts[state] += 1
-            per_run[r][state] += 1
-        if result is None:
-            continue
-        result["partialFingerprints"] = {**(result.get("partialFingerprints") or {}), KEY: fp}
-        if state:
-            result["baselineState"] = state
-            if only_new and state != "new":
-                drop_ids.add(id(result))
-    if drop_ids:
-        for sarif_run in log["runs"]:
-            if "results" in sarif_run:
-                sarif_run["results"] = [x for x in sarif_run["results"] if id(x) not in drop_ids]
-    if found_states:
-        absent = found_states[1]
-        counts["absent"] = len(absent)
-        if absent and mode != "drop" and not only_new:
-            _add_absent(log, absent, per_run)
-        else:
-            for _, tool in absent:
-                per_run[_run_for(log, tool)]["absent"] += 1
-        for r, sarif_run in enumerate(log["runs"]):
-            props = sarif_run.setdefault("properties", {}).setdefault("iacfilter", {})
-            props["baseline"] = {"file": baseline.origin, "onlyNew": only_new,
-                                 **{s: per_run[r][s] for s in STATES}}
-    return counts
-
-
-def _run_for(log: dict[str, Any], tool: str) -> int:
-    names = [((run.get("tool") or {}).get("driver") or {}).get("name") for run in log["runs"]]
-    return names.index(tool) if tool in names else 0
-
-
-def _add_absent(log: dict[str, Any], absent, per_run) -> None:
-    """Gone results go back into the run of the same tool, as they were, marked absent (ruleIndex dropped:
-    it pointed into the old run's rules)."""
-    for result, tool in absent:
-        r = _run_for(log, tool)
-        old = copy.deepcopy(result)
-        old.pop("ruleIndex", None)
-        if isinstance(old.get("rule"), dict):
-            old["rule"].pop("index", None)
-        old["baselineState"] = "absent"
-        old["suppressions"] = list(old.get("suppressions") or [])
-        log["runs"][r].setdefault("results", []).append(old)
-        per_run[r]["absent"] += 1
+def reported(d: Decision, drop: bool, only_new: bool) -> bool:
+    """Whether the output lists a record: drop mode leaves filtered findings out, ``--only-new`` those not new."""
+    return not (drop and d.verdict.filtered) and not (only_new and d.baseline_state != "new")
 
 
 def describe(counts: Counter) -> str:

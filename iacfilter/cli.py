@@ -5,27 +5,23 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections import Counter
+import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from . import __version__, plugins
-from .decide import Models, classify, decide, technology
-from .errors import IacfilterError
+from .errors import IacfilterError, MissingPackage
 from .findings import Finding, NoSnippet
-from .inputs import read_scanner_output, read_scanner_stdin
 from .output import check_destination, write_atomically
-from .registry import ScanRun
-from .report import as_json, as_table, columns, summary
+from .records import owner, technology
+from .registry import SKIPPED, ScanJob, ScanRun
+from .report import columns, summary
 from .rules import load_rules_map
-from .sarif import MODES, build_log, check_github_limits, dumps
+from .sarif import MODES
 from .sources import SourceRoot
-
-
-EXTRAS = {"sklearn": "train", "scipy": "train", "matplotlib": "train", "torch": "encoder",
-          "transformers": "encoder", "tokenizers": "encoder", "peft": "dual-head"}
 
 
 def one_line(text: str) -> str:
@@ -80,12 +76,12 @@ class Cli(click.Group):
             where = f"{exc.filename}: " if exc.filename is not None else ""
             click.echo(f"iacfilter: error: {one_line(where + (exc.strerror or str(exc)))}", err=True)
             ctx.exit(2)
+        except MissingPackage as exc:  # named with its extra by the plugin that imports it
+            click.echo(f"iacfilter: error: {ctx.invoked_subcommand}: {exc}", err=True)
+            ctx.exit(2)
         except ModuleNotFoundError as exc:
-            top = (exc.name or "").split(".")[0]
-            if top not in EXTRAS:
-                raise
-            click.echo(f"iacfilter: error: {ctx.invoked_subcommand}: needs the Python package {top!r}: "
-                       f"pip install 'iacfilter[{EXTRAS[top]}]'", err=True)
+            click.echo(f"iacfilter: error: {ctx.invoked_subcommand}: needs the Python package "
+                       f"{(exc.name or '').split('.')[0]!r}, which is not installed", err=True)
             ctx.exit(2)
 
 
@@ -124,6 +120,49 @@ def cli():
 def progress(length: int, label: str, show: bool = True):
     """A progress bar on stderr when a person is watching; silent otherwise."""
     return click.progressbar(length=length, label=label, file=sys.stderr, hidden=not (show and sys.stderr.isatty()))
+
+
+class Progress:
+    """Files done / total on stderr: redrawn on a terminal, else one line every ``every`` seconds. Called as
+    every progress callback is, with (done so far, total)."""
+
+    def __init__(self, label: str, stream=None, every: float | None = None, show: bool = True):
+        self.label, self.done, self.total = label, 0, None
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.every = every if every is not None else float(os.environ.get("IACFILTER_PROGRESS_SECONDS", "5"))
+        self.show = show
+        self.start = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._tick, daemon=True)
+
+    def __enter__(self):
+        if self.show:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+            if self.total is not None:
+                self._line(final=True)
+
+    def update(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
+
+    def _line(self, final: bool = False) -> None:
+        text = f"iacfilter: {self.label}: {self.done}/{self.total} files ({time.monotonic() - self.start:.0f} s)"
+        if self.tty:
+            self.stream.write("\r" + text + ("\n" if final else ""))
+        elif not final:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(0.5 if self.tty else self.every):
+            if self.total is not None:
+                self._line()
 
 
 FILTER_OPTIONS = {
@@ -205,100 +244,46 @@ def _warn(message: str) -> None:
     click.echo(f"iacfilter: warning: {message}", err=True)
 
 
-def scorer_options(budget: int | None) -> dict:
-    """The scoring options a user gave, for the backends that take them."""
-    return {} if budget is None else {"budget": budget}
+class ScoringBar:
+    """A progress bar for scoring on stderr, shown once there is enough to score and a person is watching;
+    called with (done, total) like every progress callback of the pipeline."""
+
+    def __init__(self, show: bool):
+        self.show, self.bar = show, None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = progress(total, "scoring", show=self.show and total > 200).__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
 
 
-def _check_sources(findings, verdicts, source_root, strict: bool) -> None:
-    """Most findings unreadable under the source root means a forgotten or wrong --source-root: say so."""
-    missing = [f for f, v in zip(findings, verdicts) if v.verdict == "no-source" and "source root" in v.reason]
-    tried = sum(1 for v in verdicts if v.verdict in ("kept", "filtered", "unscored")) + len(missing)
-    if not missing or len(missing) * 2 <= tried:
-        return
-    message = (f"{len(missing)} of {tried} findings have no readable source under --source-root {source_root} "
-               f"(e.g. {missing[0].path!r}), so they were kept unscored: pass --source-root DIR, the folder the "
-               f"scanner ran in (the flagged paths are relative to it)")
-    if strict:
-        raise IacfilterError("--source-root", message)
-    _warn(message + "; --strict makes this an error")
+def run_filter(runs: list[ScanRun], *, output, quiet, fail_on_findings=False, **options) -> int:
+    """Filter ``runs`` (the pipeline), write the output, print the summary; return the findings still reported."""
+    from .pipeline import Settings, run
 
-
-def run_filter(runs: list[ScanRun], *, source_root, tech, output, mode, model_dir, threshold, fmt, batch_size,
-               quiet, fail_on_findings=False, budget=None, baseline=None, only_new=False, include=(), exclude=(),
-               patterns_file=(), category=None, strict=False) -> int:
-    """Score, decide, write; return the number of findings still reported."""
-    from . import baseline as baselines, patterns as pattern_filters
-
-    if only_new and not baseline:
+    if options.get("only_new") and not options.get("baseline"):
         raise click.UsageError("--only-new needs --baseline OLD.sarif")
     check_destination(output)  # before any work, and before any warning: then its one line is all that is said
-    rules = load_rules_map()
-    patterns = pattern_filters.read_patterns(include, exclude, patterns_file)
-    excluded = [0] * len(runs)
-    if patterns:
-        runs, excluded = pattern_filters.apply(runs, patterns, rules)
-        if not quiet:
-            click.echo(f"iacfilter: {sum(excluded)} finding(s) excluded by patterns before scoring", err=True)
-    old = baselines.Baseline.read(baseline, rules) if baseline else None
-    findings = [f for run in runs for f in run.findings]
-    techs = plugins.technologies()
-    classify(findings, rules, techs, tech)
-    sources = SourceRoot(source_root)
-    models = Models.open(model_dir, threshold, scorer_options(budget))
-    with progress(len(findings), "scoring", show=not quiet and len(findings) > 200) as bar:
-        verdicts = decide(findings, models, sources, techs, batch_size=batch_size, progress=bar.update, warn=_warn)
-    _check_sources(findings, verdicts, source_root, strict)
-    used = models.describe()
-    drop = mode == "drop"
-    prints = baselines.fingerprints(findings, rules, sources)
-    states, found_states = [None] * len(findings), None
-    if old:
-        found_states = baselines.states(prints, verdicts, old)
-        states, absent = found_states
-        if not quiet:
-            counts = Counter(states)
-            counts["absent"] = len(absent)
-            click.echo(f"iacfilter: against baseline {baseline}: {baselines.describe(counts)}", err=True)
-    if fmt == "sarif":
-        per_run, start = [], 0
-        for run in runs:
-            per_run.append(verdicts[start : start + len(run.findings)])
-            start += len(run.findings)
-        log = build_log(runs, per_run, rules, mode=mode, models=used, technologies=techs,
-                        options=scorer_options(budget))
-        baselines.stamp(log, runs, verdicts, prints, mode, old, only_new, found_states)
-        if patterns:
-            pattern_filters.record(log, patterns, excluded)
-        if category:
-            for i, sarif_run in enumerate(log["runs"]):
-                sarif_run["automationDetails"] = {"id": f"{category}/" if len(runs) == 1 else f"{category}-{i}/"}
-        text = dumps(log)
-        problems = check_github_limits(log, text)
-        if problems and drop:
-            raise IacfilterError(output, "; ".join(problems) + " (split the input by technology or directory)")
-        for problem in problems:
-            _warn(f"GitHub code scanning would reject this file: {problem}")
-    else:
-        shown = [i for i, state in enumerate(states) if not only_new or state == "new"]
-        f_shown, v_shown = [findings[i] for i in shown], [verdicts[i] for i in shown]
-        if fmt == "json":
-            text = as_json(f_shown, v_shown, drop)
-        elif fmt == "html":
-            from .html_report import as_html
-
-            codes = [baselines.flagged_code(findings[i], sources) for i in shown]
-            text = as_html(f_shown, v_shown, drop, used, [c if not c.startswith("@line") else "" for c in codes],
-                           [states[i] for i in shown], title=", ".join(sorted({r.origin for r in runs})))
-        else:
-            text = as_table(f_shown, v_shown, drop)
-    write_atomically(output, text)
+    settings = Settings(output=output, **options)
+    note = (lambda message: None) if quiet else (lambda message: click.echo(f"iacfilter: {message}", err=True))
+    with ScoringBar(show=not quiet) as bar:
+        result = run(runs, settings, note=note, warn=_warn, progress=bar)
+    for problem in result.problems:
+        _warn(f"GitHub code scanning would reject this file: {problem}")
+    write_atomically(output, result.text)
     if not quiet:
-        click.echo(summary(findings, verdicts, used), err=True)
-    reported = sum(1 for v, state in zip(verdicts, states) if not v.filtered and (not only_new or state == "new"))
-    if fail_on_findings and reported:
+        click.echo(summary([d.finding for d in result.decisions], [d.verdict for d in result.decisions],
+                           result.models), err=True)
+    if fail_on_findings and result.reported:
         click.get_current_context().exit(1)
-    return reported
+    return result.reported
 
 
 @cli.command("filter")
@@ -317,27 +302,35 @@ def filter_cmd(inputs, **options):
     """
     if list(inputs).count("-") > 1:
         raise click.UsageError("'-' (standard input) can be given only once")
-    runs = [run for path in inputs for run in (read_scanner_stdin() if path == "-" else read_scanner_output(path))]
-    run_filter(runs, **options)
+    from .pipeline import read
+
+    run_filter(read(inputs), **options)
 
 
 @cli.command("scan")
 @click.argument("path", type=OsPath(exists=True))
-@click.option("--tech", required=True, metavar="NAME", help="Technology to scan for (ansible, chef, puppet, ...).")
-@click.option("--glitch", "glitch", default=None, metavar="CMD",
-              help="How to run GLITCH (default: 'glitch' on PATH, or env IACFILTER_GLITCH).")
+@click.option("--scanner", default=None, metavar="NAME",
+              help="Scanner to run (see 'iacfilter plugins'): glitch (the default), checkov, ...")
+@click.option("--tech", default=None, metavar="NAME",
+              help="Technology to scan for (ansible, chef, puppet, ...); GLITCH needs it, checkov scans every "
+                   "technology it covers without it.")
+@click.option("--command", "--glitch", "command", default=None, metavar="CMD",
+              help="How to run the scanner (default: its program on PATH, or env IACFILTER_GLITCH / "
+                   "IACFILTER_CHECKOV).")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, show_default="the CPUs not busy",
               help="GLITCH processes at once, each over its own batch of at least 16 files (GLITCH's own "
                    "--n-workers gives no speed-up).")
 @click.option("--file-timeout", type=click.FloatRange(1), default=300, show_default=True,
               help="Seconds GLITCH may spend on one file. A batch in which no file finishes for that long is "
-                   "split and run again until the file that hangs is alone; that file is reported as not scanned.")
+                   "split and run again until the file that hangs is alone; that file is reported as not scanned. "
+                   "A scanner that reports no progress (checkov) gets this long for the whole run.")
 @click.option("--allow-unscanned", is_flag=True,
               help="Exit 0 even when some files could not be scanned (they are still listed, and marked in the "
-                   "SARIF). Without it such a run exits 2; a run in which GLITCH analysed no file always does.")
+                   "SARIF). Without it such a run exits 2; a run in which the scanner analysed no file always does.")
 @filter_options("source_root", "tech")
-def scan_cmd(path, tech, glitch, jobs, file_timeout, allow_unscanned, fail_on_findings, **options):
-    """Run GLITCH on PATH (a folder or file), then filter its findings like 'iacfilter filter'.
+def scan_cmd(path, scanner, tech, command, jobs, file_timeout, allow_unscanned, fail_on_findings, **options):
+    """Run a scanner (GLITCH by default, or checkov) on PATH (a folder or file), then filter its findings like
+    'iacfilter filter'.
 
     GLITCH runs once per batch of files (--jobs batches in parallel), bounded by --file-timeout. Files GLITCH
     could not parse, crashed on or gave up on are *not scanned*: listed on stderr and as notifications in the
@@ -346,59 +339,56 @@ def scan_cmd(path, tech, glitch, jobs, file_timeout, allow_unscanned, fail_on_fi
     and do not fail the run. Hidden files and folders are not scanned. The filter options are those of
     'iacfilter filter'.
     """
-    from .scan import glitch_command
-
-    suffixes = technology(plugins.technologies(), tech).suffixes
-    command = glitch_command(glitch)
+    chosen = plugins.scanner(scanner)
     root = Path(path)
-    outcome = scan_with_glitch(command, tech, root, suffixes, jobs=jobs, timeout=file_timeout,
-                               quiet=options["quiet"])
-    runs = plugins.readers()["glitch-csv"].read(f"glitch-{tech}.csv", outcome.csv_text)
-    runs[0].execution_successful = not outcome.not_scanned
-    runs[0].notifications = scan_notifications(outcome)
+    outcome = run_scanner(chosen, ScanJob(root, tech, command=command, jobs=jobs, timeout=file_timeout),
+                          quiet=options["quiet"])
+    from .pipeline import read_scan
+
     source_root = root if root.is_dir() else root.parent
-    reported = run_filter(runs, source_root=source_root, tech=tech, **options)
-    unscanned_check(path, outcome, allow_unscanned)
+    reported = run_filter(read_scan(chosen, outcome, tech), source_root=source_root, **options)
+    unscanned_check(path, outcome, allow_unscanned, program=chosen.program)
     if fail_on_findings and reported:
         click.get_current_context().exit(1)
 
 
-def scan_with_glitch(command, tech, root: Path, suffixes, *, jobs, timeout, quiet):
-    """GLITCH over the technology's files under ``root``; says on stderr what it could not scan, and why."""
-    from .scan import Progress, files_to_scan, run_glitch
-
-    files, links = files_to_scan(root, suffixes)
-    if not files:
-        raise IacfilterError(str(root), f"no {tech} files ({', '.join(suffixes)}) to scan")
-    with Progress(len(files), f"GLITCH ({tech})", show=not quiet) as bar:
-        outcome = run_glitch(command, tech, root, files, jobs=jobs, timeout=timeout, progress=bar.update)
-    outcome.files[:0] = [link.path for link in links]
-    outcome.problems[:0] = links
+def run_scanner(scanner, job, *, quiet: bool, all_problems: bool = False):
+    """Run ``scanner`` for the job's technology (checked, its file types filled in); say on stderr what it could
+    not scan, and why (``all_problems``: skipped files as warnings too)."""
+    techs = plugins.technologies()
+    if job.technology is not None:
+        technology(techs, job.technology)
+        if job.technology not in scanner.technologies:
+            raise IacfilterError(f"--tech {job.technology}", f"{scanner.program} does not scan it (it scans "
+                                                             f"{', '.join(scanner.technologies)})")
+    elif scanner.needs_technology:
+        raise click.UsageError(f"--scanner {scanner.name} needs --tech NAME ({', '.join(scanner.technologies)})")
+    wanted = [job.technology] if job.technology else [t for t in scanner.technologies if t in techs]
+    job.suffixes = tuple(dict.fromkeys(s for t in wanted for s in techs[t].suffixes))
+    label = scanner.program + (f" ({job.technology})" if job.technology else "")
+    with Progress(label, show=not quiet) as bar:
+        job.progress = bar.update
+        outcome = scanner.run(job)
     for problem in outcome.problems:
-        if problem.status != "skipped":
+        if problem.status != SKIPPED or all_problems:
             _warn(f"{problem.status}: {problem.path}: {problem.reason}")
         elif not quiet:
             click.echo(f"iacfilter: {problem.status}: {problem.path}: {problem.reason}", err=True)
-    if not quiet:
+    if not quiet and not all_problems:
         skipped = len(outcome.skipped)
-        click.echo(f"iacfilter: GLITCH analysed {outcome.analysed} of {len(outcome.files)} {tech} files"
+        what = f"{job.technology} files" if job.technology else "files"
+        click.echo(f"iacfilter: {scanner.program} analysed {outcome.analysed} of {len(outcome.files)} {what}"
                    + (f", skipped {skipped}" if skipped else "")
                    + (f", could not scan {len(outcome.not_scanned)}" if outcome.not_scanned else ""), err=True)
     return outcome
 
 
-def scan_notifications(outcome):
-    from .registry import Notification
-
-    return [Notification(p.path, f"{p.status}: {p.reason}", "error" if p.status == "not scanned" else "note")
-            for p in outcome.problems]
-
-
-def unscanned_check(where, outcome, allow_unscanned: bool, listed: str = "listed above and in the output") -> None:
-    """Fail closed: files GLITCH could not scan fail the run unless allowed; no file analysed always does."""
+def unscanned_check(where, outcome, allow_unscanned: bool, listed: str = "listed above and in the output", *,
+                    program: str) -> None:
+    """Fail closed: files the scanner could not scan fail the run unless allowed; no file analysed always does."""
     missing = len(outcome.not_scanned)
     if missing and outcome.analysed == 0:
-        raise IacfilterError(str(where), f"GLITCH analysed none of the {len(outcome.files)} files (see above)")
+        raise IacfilterError(str(where), f"{program} analysed none of the {len(outcome.files)} files (see above)")
     if missing and not allow_unscanned:
         raise IacfilterError(str(where), f"{missing} of {len(outcome.files)} files not scanned ({listed}); "
                                          "--allow-unscanned accepts that")
@@ -412,8 +402,11 @@ def unscanned_check(where, outcome, allow_unscanned: bool, listed: str = "listed
               show_default=True,
               help="Fail only on kept findings at or above this security severity (GitHub's bands: medium >= 4.0, "
                    "high >= 7.0, critical >= 9.0); a finding of unknown severity fails.")
-@click.option("--glitch", "glitch", default=None, metavar="CMD",
-              help="How to run GLITCH (default: 'glitch' on PATH, or env IACFILTER_GLITCH).")
+@click.option("--scanner", default=None, metavar="NAME",
+              help="Scanner to run on the changed files (see 'iacfilter plugins'; default: glitch).")
+@click.option("--command", "--glitch", "command", default=None, metavar="CMD",
+              help="How to run the scanner (default: its program on PATH, or env IACFILTER_GLITCH / "
+                   "IACFILTER_CHECKOV).")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, show_default="the CPUs not busy",
               help="GLITCH processes at once.")
 @click.option("--file-timeout", type=click.FloatRange(1), default=300, show_default=True,
@@ -422,7 +415,7 @@ def unscanned_check(where, outcome, allow_unscanned: bool, listed: str = "listed
               help="Do not fail when GLITCH could not scan a changed file (it is still listed).")
 @filter_options(*(name for name in FILTER_OPTIONS if name not in ("model_dir", "budget", "threshold", "batch_size",
                                                                    "quiet")))
-def hook_cmd(files, reports, severity, glitch, jobs, file_timeout, allow_unscanned, model_dir, threshold,
+def hook_cmd(files, reports, severity, scanner, command, jobs, file_timeout, allow_unscanned, model_dir, threshold,
              batch_size, quiet, budget):
     """For pre-commit: scan the changed FILEs with GLITCH (or read changed scanner reports with --reports),
     filter the findings, and print each finding kept as 'path:line: rule message (score)'.
@@ -432,40 +425,30 @@ def hook_cmd(files, reports, severity, glitch, jobs, file_timeout, allow_unscann
     scanned (unless --allow-unscanned) or GLITCH is not installed, else 0. Run from the repository root.
     """
     from .hook import files_by_technology, report_lines, technologies
-    from .scan import Progress, glitch_command, run_glitch
+    from .pipeline import Settings, decide_runs, read, read_scan
 
-    techs, rules = plugins.technologies(), load_rules_map()
     runs, outcomes = [], []
     if reports:
-        runs = [run for path in files for run in read_scanner_output(path)]
-        classify([f for run in runs for f in run.findings], rules, techs, None)
+        runs = read(files)
     else:
-        groups = files_by_technology(files, technologies())
-        command = glitch_command(glitch) if groups else None
-        for tech, mine in groups.items():
-            with Progress(len(mine), f"GLITCH ({tech})", show=not quiet) as bar:
-                outcome = run_glitch(command, tech, Path("."), mine, jobs=jobs, timeout=file_timeout,
-                                     progress=bar.update)
-            for problem in outcome.problems:
-                _warn(f"{problem.status}: {problem.path}: {problem.reason}")
-            tech_runs = plugins.readers()["glitch-csv"].read(f"glitch-{tech}.csv", outcome.csv_text)
-            classify([f for run in tech_runs for f in run.findings], rules, techs, tech)
-            runs += tech_runs
-            outcomes.append(outcome)
-    findings = [f for run in runs for f in run.findings]
-    verdicts = []
-    if findings:
-        models = Models.open(model_dir, threshold, scorer_options(budget))
-        verdicts = decide(findings, models, SourceRoot("."), techs, batch_size=batch_size, warn=_warn)
-    lines = report_lines(findings, verdicts, rules, severity)
+        chosen = plugins.scanner(scanner)
+        scanned = {name: t for name, t in technologies().items() if name in chosen.technologies}
+        for tech, mine in files_by_technology(files, scanned).items():
+            job = ScanJob(Path("."), tech, files=mine, command=command, jobs=jobs, timeout=file_timeout)
+            outcome = run_scanner(chosen, job, quiet=quiet, all_problems=True)
+            runs += read_scan(chosen, outcome, tech)
+            outcomes.append((chosen, outcome))
+    settings = Settings(model_dir=model_dir, threshold=threshold, batch_size=batch_size, budget=budget)
+    decisions = decide_runs(runs, settings, warn=_warn)
+    lines = report_lines(decisions, severity)
     for line in lines:
         click.echo(line.text)
     failing = sum(line.fails for line in lines)
-    if not quiet and findings:
-        click.echo(f"iacfilter: {len(findings)} findings, {len(lines)} kept, {failing} at or above {severity}",
+    if not quiet and decisions:
+        click.echo(f"iacfilter: {len(decisions)} findings, {len(lines)} kept, {failing} at or above {severity}",
                    err=True)
-    for outcome in outcomes:
-        unscanned_check("changed files", outcome, allow_unscanned, listed="listed above")
+    for chosen, outcome in outcomes:
+        unscanned_check("changed files", outcome, allow_unscanned, listed="listed above", program=chosen.program)
     if failing:
         click.get_current_context().exit(1)
 
@@ -488,12 +471,15 @@ def rules_cmd(as_json_):
 @cli.command("plugins")
 @click.option("--json", "as_json_", is_flag=True, help="Print JSON instead of a table.")
 def plugins_cmd(as_json_):
-    """List the loaded plugins: what each registers (name, kind) and from which module."""
+    """List the loaded plugins: what each registers (scanners, readers, technologies, scorers, rules maps,
+    champions: name, kind) and from which module."""
     items = plugins.everything()
     if as_json_:
-        click.echo(json.dumps([{"name": i.name, "kind": i.kind, "module": i.module} for i in items], indent=2))
+        click.echo(json.dumps([{"plugin": i.plugin, "name": i.name, "kind": i.kind, "module": i.module}
+                               for i in items], indent=2))
         return
-    click.echo(columns([("NAME", "KIND", "MODULE")] + [(i.name, i.kind, i.module) for i in items]), nl=False)
+    click.echo(columns([("PLUGIN", "NAME", "KIND", "MODULE")] + [(i.plugin, i.name, i.kind, i.module) for i in items]),
+               nl=False)
 
 
 def main():
@@ -501,11 +487,7 @@ def main():
 
 
 def _add_commands() -> None:
-    from iacfilter_training.cli import COMMANDS
-
-    for command in COMMANDS:
-        cli.add_command(command)
-    plugins.add_commands(cli)
+    plugins.add_commands(cli)  # the training commands come from their plugin too
 
 
 _add_commands()
@@ -557,11 +539,9 @@ def explain_cmd(output_file, selector, source_root, model_dir, datasets, k, tech
     chosen = explain.select(explain.read_output(output_file), selector, output_file)
     sources = SourceRoot(source_root)
     examples = _load_examples(datasets)
-    items = []
-    for o in chosen:
-        explain.classify_one(o, rules, techs, tech)
-        items.append(explain.explain_one(o, rules=rules, techs=techs, sources=sources, model_name=model_dir,
-                                         examples=examples, k=k))
+    explain.classify_found(chosen, rules, techs, tech)
+    items = [explain.explain_one(o, techs=techs, sources=sources, model_name=model_dir, examples=examples, k=k)
+             for o in chosen]
     click.echo(explain.as_json(items) if as_json_ else "\n".join(explain.render(e) for e in items), nl=False)
 
 
@@ -595,8 +575,7 @@ def label_cmd(location, label, dataset, source_root, tech, smell, sarif_file):
     known = {r.smell for r in rules.rules}
     if sarif_file:
         hits = explain.select(explain.read_output(sarif_file), location, sarif_file)
-        for o in hits:
-            explain.classify_one(o, rules, techs, tech)
+        explain.classify_found(hits, rules, techs, tech)
         smells = sorted({o.finding.smell for o in hits if o.finding.smell})
         if smell is None:
             if len(smells) != 1:
@@ -608,7 +587,7 @@ def label_cmd(location, label, dataset, source_root, tech, smell, sarif_file):
     if smell not in known:
         raise IacfilterError(f"--smell {smell}", f"unknown smell (known: {', '.join(sorted(known))})")
     finding = Finding(tool="iacfilter", rule=smell, path=path, line=line, smell=smell)
-    finding.tech = tech or next((n for n, t in sorted(techs.items()) if t.owns(finding)), None)
+    finding.tech = tech or owner(techs, finding)
     try:
         snippet = triage.snippet_of(finding, techs, SourceRoot(source_root))
     except NoSnippet as exc:
@@ -641,9 +620,9 @@ def triage_cmd(output_file, dataset, source_root, tech, only):
     if tech is not None:
         technology(techs, tech)
     found = explain.read_output(output_file)
+    explain.classify_found(found, rules, techs, tech)
     items = []
     for o in found:
-        explain.classify_one(o, rules, techs, tech)
         verdict = o.recorded.get("verdict")
         if only == "all" or (only == "filtered") == (verdict == "filtered"):
             items.append((o.finding, o.recorded))

@@ -13,10 +13,10 @@ from typing import Any, Callable, Mapping, Sequence
 
 from . import plugins
 from .champion import Champion, load_champion
-from .errors import IacfilterError
+from .errors import IacfilterError, MissingPackage, needs_extra
 from .findings import FILTERED, KEPT, NO_SOURCE, NOT_SCORED, UNSCORED, Finding, NoSnippet, Score, Snippet, Verdict
+from .records import Decision, classify, technology  # noqa: F401  (classify, technology: where callers look)
 from .registry import LoadedScorer, Technology
-from .rules import RulesMap
 
 
 @dataclass
@@ -63,8 +63,9 @@ def load_model(directory, threshold: float | None = None, options: Mapping[str, 
             str(champion.path), f"needs scorer backend {champion.backend!r}, which no loaded plugin provides (loaded: {loaded})"
         )
     try:
-        scorer = backend.load(champion, dict(options or {}))
-    except (IacfilterError, ModuleNotFoundError):  # the CLI names the extra that provides a missing package
+        with needs_extra(backend.extra):
+            scorer = backend.load(champion, dict(options or {}))
+    except (IacfilterError, MissingPackage, ModuleNotFoundError):
         raise
     except Exception as exc:  # a backend's own failure: one line, not a traceback
         raise IacfilterError(str(champion.path), f"cannot load model: {type(exc).__name__}: {exc}") from None
@@ -110,45 +111,29 @@ class Models:
         return [(c.name, c.threshold if self.threshold is None else self.threshold) for c in self.champions]
 
 
-def technology(techs: dict[str, Technology], name: str) -> Technology:
-    """The technology a user named (``--tech``), or a one-line error listing the known ones."""
-    if name not in techs:
-        raise IacfilterError(f"--tech {name}", f"no such technology (known: {', '.join(sorted(techs))})")
-    return techs[name]
-
-
-def classify(findings: Sequence[Finding], rules: RulesMap, techs: dict[str, Technology], forced: str | None) -> None:
-    """Set each finding's canonical smell (rules map) and technology (the plugin that owns it)."""
-    if forced is not None:
-        technology(techs, forced)
-    owners = sorted(techs.items())
-    for f in findings:
-        rule = rules.lookup(f.tool, f.rule)
-        f.smell = rule.smell if rule else None
-        f.tech = forced if forced is not None else next((name for name, t in owners if t.owns(f)), None)
-
-
 def decide(
-    findings: Sequence[Finding],
+    decisions: Sequence[Decision],
     models: Models,
     sources,
     techs: dict[str, Technology],
     *,
     batch_size: int = 64,
-    progress: Callable[[int], None] = lambda n: None,
+    progress: Callable[[int], None] = lambda done: None,
     warn: Callable[[str], None] = lambda msg: None,
-) -> list[Verdict]:
-    """One verdict per finding, in order. Only a score below its model's threshold filters a finding."""
-    verdicts: list[Verdict | None] = [None] * len(findings)
-    pending: dict[str, list[tuple[int, Snippet]]] = {}
+) -> Sequence[Decision]:
+    """Set every record's verdict. Only a score below its model's threshold filters a finding.
+
+    ``progress(done)`` is called with the number of records decided so far."""
+    pending: dict[str, list[tuple[Decision, Snippet]]] = {}
     by_name = {c.name: c for c in models.champions}
-    for i, f in enumerate(findings):
-        verdict, champion, snippet = _prepare(f, models, sources, techs)
+    for d in decisions:
+        verdict, champion, snippet = _prepare(d.finding, models, sources, techs)
         if verdict is not None:
-            verdicts[i] = verdict
+            d.verdict = verdict
         else:
-            pending.setdefault(champion.name, []).append((i, snippet))
-    progress(len(findings) - sum(len(p) for p in pending.values()))
+            pending.setdefault(champion.name, []).append((d, snippet))
+    done = len(decisions) - sum(len(p) for p in pending.values())
+    progress(done)
     for name in sorted(pending):
         model = models.model(by_name[name])
         items = pending[name]
@@ -161,14 +146,14 @@ def decide(
                 scores = [s if isinstance(s, Score) else Score(float(s)) for s in scores]
             except Exception as exc:  # never lose a finding: keep it, marked unscored
                 warn(f"scoring failed for {len(batch)} finding(s), kept unscored: {type(exc).__name__}: {exc}")
-                for i, _ in batch:
-                    verdicts[i] = Verdict(UNSCORED, f"scorer error: {type(exc).__name__}", model=model.id)
-                progress(len(batch))
-                continue
-            for (i, _), score in zip(batch, scores):
-                verdicts[i] = _threshold(score, model)
-            progress(len(batch))
-    return verdicts  # type: ignore[return-value]
+                for d, _ in batch:
+                    d.verdict = Verdict(UNSCORED, f"scorer error: {type(exc).__name__}", model=model.id)
+            else:
+                for (d, _), score in zip(batch, scores):
+                    d.verdict = _threshold(score, model)
+            done += len(batch)
+            progress(done)
+    return decisions
 
 
 def _threshold(score: Score, model: Model) -> Verdict:

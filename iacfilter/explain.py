@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 from .errors import IacfilterError
 from .findings import Finding, NoSnippet, Snippet
+from .records import Decision, classify, normalise_path
 from .rules import RulesMap
 
 TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*|[0-9]+")
@@ -31,13 +32,14 @@ class OutputFinding:
     finding: Finding
     recorded: dict[str, Any]  # properties.iacfilter of the result
     run: dict[str, Any] = field(repr=False, default_factory=dict)
+    decision: Decision | None = field(repr=False, default=None)  # set by classify_found
 
 
 def read_output(path: str) -> list[OutputFinding]:
     """Every result of an iacfilter SARIF output, in order."""
-    from .inputs import read_scanner_output
+    from .pipeline import read
 
-    runs = read_scanner_output(path)
+    runs = read([path])
     if any(run.sarif_run is None for run in runs):
         raise IacfilterError(path, "not SARIF: give an iacfilter output file (iacfilter filter ... -o OUT.sarif)")
     out = []
@@ -60,34 +62,26 @@ def select(found: Sequence[OutputFinding], selector: str, origin: str) -> list[O
     path, sep, line = selector.rpartition(":")
     if not sep or not line.isdigit() or not path:
         raise IacfilterError(selector, "expected INDEX (1-based) or PATH:LINE")
-    want = _norm(path)
-    hits = [o for o in found if _norm(o.finding.path) == want and o.finding.line == int(line)]
+    want = normalise_path(path)
+    hits = [o for o in found if normalise_path(o.finding.path) == want and o.finding.line == int(line)]
     if not hits:
-        near = sorted({f"{o.finding.path}:{o.finding.line}" for o in found if _norm(o.finding.path) == want})
+        near = sorted({f"{o.finding.path}:{o.finding.line}" for o in found if normalise_path(o.finding.path) == want})
         hint = f" (results in that file: {', '.join(near[:8])})" if near else ""
         raise IacfilterError(origin, f"no result at {selector}{hint}")
     return hits
 
 
-def _norm(path: str) -> str:
-    path = path.replace("\\", "/")
-    while path.startswith("./"):
-        path = path[2:]
-    return path
+def classify_found(found: Sequence[OutputFinding], rules: RulesMap, techs, forced: str | None) -> None:
+    """Smell and technology as the output recorded them (else the rules map's and the owner's); ``forced``
+    wins."""
+    decisions = classify([o.finding for o in found], rules, techs, forced, recorded=[o.recorded for o in found])
+    for o, d in zip(found, decisions):
+        o.decision = d
 
 
-def classify_one(o: OutputFinding, rules: RulesMap, techs, forced: str | None) -> None:
-    """Smell and technology as recorded (falling back to the rules map and the owning plugin)."""
-    f = o.finding
-    rule = rules.lookup(f.tool, f.rule)
-    f.smell = o.recorded.get("smell") or (rule.smell if rule else None)
-    f.tech = forced or o.recorded.get("technology") or next((n for n, t in sorted(techs.items()) if t.owns(f)), None)
-
-
-def rule_info(o: OutputFinding, rules: RulesMap) -> dict[str, Any]:
+def rule_info(o: OutputFinding) -> dict[str, Any]:
     """Rule id, name, CWE and security severity: from the rules map, else from the run's rule descriptor."""
-    f = o.finding
-    rule = rules.lookup(f.tool, f.rule)
+    f, rule = o.finding, o.decision.rule
     if rule:
         return {"id": rule.id, "name": rule.short, "cwe": list(rule.cwe), "security_severity": rule.security_severity,
                 "scanner_code": rule.code}
@@ -134,11 +128,11 @@ def contributions(scorer, snippet: Snippet, k: int = 8) -> list[tuple[str, float
     return sorted(pairs, key=lambda p: -abs(p[1]))[:k]
 
 
-def explain_one(o: OutputFinding, *, rules: RulesMap, techs, sources, model_name: str | None, examples,
+def explain_one(o: OutputFinding, *, techs, sources, model_name: str | None, examples,
                 k: int = 3) -> dict[str, Any]:
     f, rec = o.finding, o.recorded
     out: dict[str, Any] = {
-        "index": o.index, "tool": f.tool, "rule": rule_info(o, rules), "location": f"{f.path}:{f.line}" if f.line else f.path,
+        "index": o.index, "tool": f.tool, "rule": rule_info(o), "location": f"{f.path}:{f.line}" if f.line else f.path,
         "technology": f.tech, "smell": f.smell, "verdict": rec.get("verdict"), "reason": rec.get("reason"),
         "score": rec.get("score"), "threshold": rec.get("threshold"), "model": rec.get("model"),
         "rationale": rec.get("rationale"), "baseline_state": f.raw.get("baselineState"),

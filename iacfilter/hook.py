@@ -10,8 +10,8 @@ from pathlib import Path, PurePosixPath
 from typing import Sequence
 
 from . import plugins
-from .findings import Finding, Verdict
-from .rules import RulesMap
+from .findings import Finding
+from .records import Decision, owner
 
 # GitHub code scanning's security-severity bands.
 SEVERITIES = {"low": 0.1, "medium": 4.0, "high": 7.0, "critical": 9.0}
@@ -26,14 +26,12 @@ def files_by_technology(files: Sequence[str], techs: dict) -> dict[str, list[str
     """The changed files by the technology that owns them (as ``filter`` decides ownership, the first by name
     whose ``owns`` accepts the path, among those whose suffixes GLITCH scans); other files are left out."""
     out: dict[str, list[str]] = {}
-    owners = sorted(techs.items())
     for f in sorted(set(files)):
         if hidden(f) or not Path(f).is_file() or Path(f).is_symlink():  # GLITCH never follows symlinks
             continue
-        probe = Finding(tool="", rule="", path=f, line=None)
-        owner = next((name for name, t in owners if t.owns(probe)), None)
-        if owner is not None and PurePosixPath(f).suffix in techs[owner].suffixes:
-            out.setdefault(owner, []).append(f)
+        tech = owner(techs, Finding(tool="", rule="", path=f, line=None))
+        if tech is not None and PurePosixPath(f).suffix in techs[tech].suffixes:
+            out.setdefault(tech, []).append(f)
     return out
 
 
@@ -43,15 +41,14 @@ class Line:
     fails: bool
 
 
-def report_lines(findings: Sequence[Finding], verdicts: Sequence[Verdict], rules: RulesMap,
-                 severity: str) -> list[Line]:
+def report_lines(decisions: Sequence[Decision], severity: str) -> list[Line]:
     """Kept findings, in path and numeric line order; ``fails`` when at or above ``severity`` (unknown counts)."""
     floor = SEVERITIES[severity]
     out = []
-    for f, v in sorted(zip(findings, verdicts), key=lambda fv: (fv[0].path, fv[0].line or 0, fv[0].rule)):
+    for d in sorted(decisions, key=lambda d: (d.finding.path, d.finding.line or 0, d.finding.rule)):
+        f, v, rule = d.finding, d.verdict, d.rule
         if v.filtered:
             continue
-        rule = rules.lookup(f.tool, f.rule)
         where = f"{f.path}:{f.line}" if f.line else f.path
         message = rule.short if rule else f.message
         score = f"{v.score:.2f}" if v.score is not None else v.verdict.replace("-", " ")

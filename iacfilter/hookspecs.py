@@ -12,6 +12,12 @@ def register_readers(register):
 
 
 @hookspec
+def register_scanners(register):
+    """Register scanners iacfilter runs itself: ``register(Scanner(...))`` -- the technologies covered, how to run
+    it on a path (bounded, fail closed), which reader reads its output."""
+
+
+@hookspec
 def register_technologies(register):
     """Register technologies: ``register(Technology(...))`` -- which findings they own, how to build snippets."""
 
@@ -28,7 +34,8 @@ def register_rules(register):
 
 @hookspec
 def register_champions(register):
-    """Register champion directories shipped with a plugin: ``register(name, path, default=False)``."""
+    """Register champion directories shipped with a plugin: ``register(name, path, default=False)``, kept as a
+    ``ShippedChampion``; the default ones are what ``filter`` scores with when no ``--model`` is given."""
 
 
 @hookspec

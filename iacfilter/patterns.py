@@ -18,7 +18,7 @@ from typing import Sequence
 
 from .errors import IacfilterError
 from .findings import Finding
-from .registry import ScanRun
+from .records import Decision, normalise_path
 from .rules import RulesMap
 
 
@@ -96,18 +96,10 @@ def read_patterns(includes: Sequence[str] = (), excludes: Sequence[str] = (), fi
     return patterns
 
 
-def _path(finding: Finding) -> str:
-    path = finding.path.replace("\\", "/")
-    while path.startswith("./"):
-        path = path[2:]
-    return path
-
-
-def included(finding: Finding, patterns: Sequence[Pattern], rules: RulesMap | None = None) -> bool:
-    """The last matching pattern decides; no match includes."""
-    rule = rules.lookup(finding.tool, finding.rule) if rules else None
-    names = [finding.rule] + ([rule.id] if rule else [])
-    path = _path(finding)
+def keeps(d: Decision, patterns: Sequence[Pattern]) -> bool:
+    """The last pattern matching the record's path and rule (scanner code or stable id) decides; no match keeps."""
+    names = [d.finding.rule] + ([d.rule.id] if d.rule else [])
+    path = normalise_path(d.finding.path)
     keep = True
     for p in patterns:
         if p.file.match(path) and any(p.rule.match(n) for n in names):
@@ -115,25 +107,17 @@ def included(finding: Finding, patterns: Sequence[Pattern], rules: RulesMap | No
     return keep
 
 
-def apply(runs: Sequence[ScanRun], patterns: Sequence[Pattern], rules: RulesMap | None = None) -> tuple[list[ScanRun], list[int]]:
-    """The runs with excluded findings (and, for SARIF input, their results) left out; excluded count per run."""
-    out, excluded = [], []
-    for run in runs:
-        keep = [i for i, f in enumerate(run.findings) if included(f, patterns, rules)]
-        excluded.append(len(run.findings) - len(keep))
-        if len(keep) == len(run.findings):
-            out.append(run)
-            continue
-        sarif_run = None
-        if run.sarif_run is not None:
-            results = run.sarif_run.get("results") or []
-            sarif_run = {**run.sarif_run, "results": [results[i] for i in keep]}
-        out.append(ScanRun(run.origin, run.driver, [run.findings[i] for i in keep], sarif_run, run.input_format))
-    return out, excluded
+def included(finding: Finding, patterns: Sequence[Pattern], rules: RulesMap | None = None) -> bool:
+    """:func:`keeps` for a finding not yet classified."""
+    return keeps(Decision(finding, rules.lookup(finding.tool, finding.rule) if rules else None, None), patterns)
 
 
-def record(log: dict, patterns: Sequence[Pattern], excluded: Sequence[int]) -> None:
-    """Write the patterns and what each run lost to them into the runs' properties."""
-    for sarif_run, n in zip(log["runs"], excluded):
-        props = sarif_run.setdefault("properties", {}).setdefault("iacfilter", {})
-        props["patterns"] = {"patterns": [p.text for p in patterns], "excluded": n}
+def apply(decisions: Sequence[Decision], patterns: Sequence[Pattern], runs: int) -> tuple[list[Decision], list[int]]:
+    """The records the patterns keep, and how many each of the ``runs`` input runs lost to them."""
+    kept, excluded = [], [0] * runs
+    for d in decisions:
+        if keeps(d, patterns):
+            kept.append(d)
+        else:
+            excluded[d.run] += 1
+    return kept, excluded

@@ -16,7 +16,7 @@ import pluggy
 
 from . import hookspecs
 from .errors import IacfilterError
-from .registry import Reader, RulesFile, ScorerBackend, ShippedChampion, Technology
+from .registry import Reader, RulesFile, Scanner, ScorerBackend, ShippedChampion, Technology
 
 pm = pluggy.PluginManager("iacfilter")
 pm.add_hookspecs(hookspecs)
@@ -46,6 +46,7 @@ class Registered:
     name: str
     module: str
     item: Any
+    plugin: str = ""  # the plugin's name (its entry point's)
 
 
 def _collect(hook_name: str, kind: str) -> list[Registered]:
@@ -57,7 +58,7 @@ def _collect(hook_name: str, kind: str) -> list[Registered]:
         plugin = impl.plugin
         module = plugin.__name__ if inspect.ismodule(plugin) else getattr(plugin, "__module__", impl.plugin_name)
 
-        def register(item, *args, _module=module, **kwargs):
+        def register(item, *args, _module=module, _plugin=impl.plugin_name, **kwargs):
             if kind == "champion":
                 item = ShippedChampion(item, *args, **kwargs)
             if item.name in seen:
@@ -65,7 +66,7 @@ def _collect(hook_name: str, kind: str) -> list[Registered]:
                     f"plugin {_module}", f"{kind} {item.name!r} is already registered by {seen[item.name]}"
                 )
             seen[item.name] = _module
-            found.append(Registered(kind, item.name, _module, item))
+            found.append(Registered(kind, item.name, _module, item, _plugin))
 
         impl.function(register=register)
     return found
@@ -73,6 +74,25 @@ def _collect(hook_name: str, kind: str) -> list[Registered]:
 
 def readers() -> dict[str, Reader]:
     return {r.name: r.item for r in _collect("register_readers", "reader")}
+
+
+def scanners() -> dict[str, Scanner]:
+    return {r.name: r.item for r in _collect("register_scanners", "scanner")}
+
+
+def scanner(name: str | None) -> Scanner:
+    """The scanner a user named (``--scanner``), else the default one; or a one-line error listing the
+    installed ones."""
+    found = scanners()
+    if name is None:
+        defaults = sorted(n for n, s in found.items() if s.default)
+        if len(defaults) != 1:
+            raise IacfilterError("--scanner", f"name one (installed: {', '.join(sorted(found)) or 'none'}; "
+                                              f"{len(defaults)} of them say they are the default)")
+        name = defaults[0]
+    if name not in found:
+        raise IacfilterError(f"--scanner {name}", f"no such scanner (installed: {', '.join(sorted(found)) or 'none'})")
+    return found[name]
 
 
 def technologies() -> dict[str, Technology]:
@@ -97,8 +117,12 @@ def add_commands(cli) -> None:
     pm.hook.register_commands(cli=cli)
 
 
+KINDS = (("register_scanners", "scanner"), ("register_readers", "reader"), ("register_technologies", "technology"),
+         ("register_scorers", "scorer"), ("register_rules", "rules map"), ("register_champions", "champion"))
+
+
 def everything() -> list[Registered]:
-    """Every registered item, for ``iacfilter plugins``."""
-    kinds = (("register_readers", "reader"), ("register_technologies", "technology"),
-             ("register_scorers", "scorer"), ("register_rules", "rules map"), ("register_champions", "champion"))
-    return [item for hook, kind in kinds for item in sorted(_collect(hook, kind), key=lambda r: r.name)]
+    """Every registered item, for ``iacfilter plugins``: by plugin, then by kind (as in KINDS), then by name."""
+    order = {kind: i for i, (_, kind) in enumerate(KINDS)}
+    items = [item for hook, kind in KINDS for item in _collect(hook, kind)]
+    return sorted(items, key=lambda r: (r.plugin, order[r.kind], r.name))

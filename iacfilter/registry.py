@@ -26,7 +26,8 @@ class ScanRun:
     ``sarif_run`` holds the original SARIF run (kept verbatim, only annotated) when the input was SARIF;
     otherwise the writer converts the run and names ``driver`` as the tool that produced it.
     ``execution_successful`` is set only when iacfilter ran the scanner itself (``iacfilter scan``): False when
-    some file could not be scanned; ``notifications`` then say which files, and why.
+    some file could not be scanned; ``notifications`` then say which files, and why. ``technology`` is the one
+    the scanner was run for, when it was run for one: its findings belong to it.
     """
 
     origin: str
@@ -36,6 +37,79 @@ class ScanRun:
     input_format: str = ""
     execution_successful: bool | None = None
     notifications: list[Notification] = field(default_factory=list)
+    technology: str | None = None
+
+
+SKIPPED, NOT_SCANNED = "skipped", "not scanned"
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """A file a scanner gave no verdict on: ``status`` is SKIPPED (not of the technology, or a symlink) or
+    NOT_SCANNED (it could not parse it, crashed on it, gave up on it)."""
+
+    path: str  # relative to the scanned root, POSIX
+    status: str
+    reason: str
+
+
+@dataclass
+class ScanJob:
+    """What to scan: ``root`` (a folder or one file), for ``technology`` (None: every one the scanner covers),
+    with ``suffixes`` the file types of the technologies asked for; ``files`` (relative to ``root``) limits the
+    scan to those. ``command`` is how a user said to run the program (None: its default). ``progress(done,
+    total)`` hears how many files are done so far."""
+
+    root: Path
+    technology: str | None
+    suffixes: tuple[str, ...] = ()
+    files: Sequence[str] | None = None
+    command: str | None = None
+    jobs: int | None = None
+    timeout: float = 300.0
+    progress: Callable[[int, int], None] = lambda done, total: None
+
+
+@dataclass
+class ScanOutcome:
+    """What a scanner run produced: its output (read by the scanner's reader, under the name ``origin``), the
+    files it was given and those it gave no verdict on."""
+
+    files: list[str]
+    output: str = ""
+    origin: str = ""
+    problems: list[FileProblem] = field(default_factory=list)
+
+    @property
+    def not_scanned(self) -> list[FileProblem]:
+        return [p for p in self.problems if p.status == NOT_SCANNED]
+
+    @property
+    def skipped(self) -> list[FileProblem]:
+        return [p for p in self.problems if p.status == SKIPPED]
+
+    @property
+    def analysed(self) -> int:
+        return len(self.files) - len(self.problems)
+
+
+@dataclass(frozen=True)
+class Scanner:
+    """A program iacfilter runs itself. ``run(job)`` scans, bounded in time and failing closed: every file it
+    could not scan is a NOT_SCANNED problem, never a clean file; a program that is missing raises
+    ``IacfilterError`` saying how to install it. Its output is read with the reader named ``reader``; the
+    findings of a run for one technology belong to it when ``owns_output`` is true (GLITCH: it parses every
+    file as that technology), else each goes to the technology that owns it."""
+
+    name: str
+    description: str
+    program: str  # as users know it, for messages: "GLITCH", "checkov"
+    technologies: tuple[str, ...]
+    reader: str
+    run: Callable[[ScanJob], ScanOutcome]
+    owns_output: bool = False
+    needs_technology: bool = False  # runs for one technology at a time (--tech is required)
+    default: bool = False  # what scan and hook run when no --scanner is named
 
 
 @dataclass(frozen=True)
@@ -85,6 +159,9 @@ class ScorerBackend:
     ``options`` holds the scoring options a user gave (e.g. ``{"budget": 64}``); a backend raises
     ``IacfilterError`` for an option it does not take, so a user never believes a knob did something.
 
+    ``extra`` names the pip extra that installs the optional packages ``load`` or ``train`` import; a missing
+    one is then reported as "pip install 'iacfilter[EXTRA]'".
+
     ``train(params, train, val, out_dir, seed, log)``, where a backend can be trained, fits a model on the
     ``train`` examples (early stopping on ``val`` where it has epochs), writes its files into ``out_dir``
     (what ``load`` reads back) and returns p(true positive) for each ``val`` example.
@@ -94,6 +171,7 @@ class ScorerBackend:
     description: str
     load: Callable[[Any], LoadedScorer]
     train: Callable[..., Sequence[float]] | None = None
+    extra: str | None = None  # the pip extra (iacfilter[EXTRA]) holding the packages it imports when used
 
 
 @dataclass(frozen=True)

@@ -12,15 +12,17 @@ import gzip
 import json
 import math
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path, PurePosixPath
 from typing import Any, Mapping, Sequence
 from urllib.parse import quote
 
 from . import __version__
+from .baseline import KEY, STATES, Comparison, reported
 from .findings import Finding, Verdict
+from .records import Decision
 from .registry import ScanRun, Technology
-from .rules import Rule, RulesMap
+from .rules import Rule
 
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 GITHUB_MAX_RESULTS_PER_RUN = 25_000
@@ -103,36 +105,43 @@ def _annotate(result: dict, finding: Finding, verdict: Verdict) -> dict:
     return result
 
 
-def _converted_run(run: ScanRun, verdicts: Sequence[Verdict], rules: RulesMap, mode: str,
+def _fingerprinted(result: dict, d: Decision) -> dict:
+    if d.fingerprint:
+        result["partialFingerprints"] = {**(result.get("partialFingerprints") or {}), KEY: d.fingerprint}
+    if d.baseline_state:
+        result["baselineState"] = d.baseline_state
+    return result
+
+
+def _converted_run(run: ScanRun, decisions: Sequence[Decision], shown: Sequence[Decision],
                    technologies: Mapping[str, Technology]) -> dict[str, Any]:
     descriptors: dict[str, dict] = {}
-    results = []
-    for finding, verdict in zip(run.findings, verdicts):
-        rule = rules.lookup(finding.tool, finding.rule)
-        descriptor = rule_descriptor(rule) if rule else _unknown_descriptor(finding)
+    for d in decisions:  # every rule of the run is described, shown or not
+        descriptor = rule_descriptor(d.rule) if d.rule else _unknown_descriptor(d.finding)
         descriptors.setdefault(descriptor["id"], descriptor)
-        if mode == "drop" and verdict.filtered:
-            continue
+    ordered = sorted(descriptors)
+    index = {rule_id: i for i, rule_id in enumerate(ordered)}
+    results = []
+    for d in shown:
+        finding, rule = d.finding, d.rule
         location: dict[str, Any] = {"artifactLocation": artifact_uri(finding.path)}
         if finding.line is not None:
             region: dict[str, Any] = {"startLine": finding.line}
             if finding.code:
                 region["snippet"] = {"text": finding.code}
             location["region"] = region
-        result = {  # partialFingerprints: baseline.stamp writes them, for converted and SARIF input alike
-            "ruleId": descriptor["id"],
+        result = {
+            "ruleId": d.rule_id,
             "level": rule.level if rule else "note",
             "message": {"text": finding.message or (rule.short if rule else finding.rule)},
             "locations": [{"physicalLocation": location}],
         }
-        extra = technologies.get(finding.tech) if finding.tech else None
+        extra = technologies.get(d.technology) if d.technology else None
         if extra is not None and extra.sarif_result is not None:
             result.update({k: v for k, v in extra.sarif_result(finding).items() if k not in result})
-        results.append(_annotate(result, finding, verdict))
-    ordered = sorted(descriptors)
-    index = {rule_id: i for i, rule_id in enumerate(ordered)}
-    for result in results:
+        result = _annotate(result, finding, d.verdict)
         result["ruleIndex"] = index[result["ruleId"]]
+        results.append(_fingerprinted(result, d))
     driver = {**run.driver, "rules": [descriptors[i] for i in ordered]}
     out = {
         "tool": {"driver": driver},
@@ -163,37 +172,76 @@ def invocation(run: ScanRun) -> dict[str, Any]:
     }
 
 
-def _verbatim_run(run: ScanRun, verdicts: Sequence[Verdict], mode: str) -> dict[str, Any]:
-    out = copy.deepcopy(run.sarif_run)
-    kept = []
-    for result, finding, verdict in zip(out.get("results") or [], run.findings, verdicts):
-        if mode == "drop" and verdict.filtered:
-            continue
-        kept.append(_annotate(result, finding, verdict))
-    if "results" in out or kept:
+def _verbatim_run(run: ScanRun, shown: Sequence[Decision]) -> dict[str, Any]:
+    """The input's run as it was, its results those of the records shown (each the reader's own result); when
+    iacfilter ran the scanner, its invocation (what it could not scan) is added to the run's own."""
+    out = copy.deepcopy({k: v for k, v in run.sarif_run.items() if k != "results"})
+    kept = [_fingerprinted(_annotate(copy.deepcopy(d.finding.raw), d.finding, d.verdict), d) for d in shown]
+    if "results" in run.sarif_run or kept:
         out["results"] = kept
+    if run.execution_successful is not None:
+        out["invocations"] = [*(out.get("invocations") or []), invocation(run)]
     return out
 
 
-def build_log(runs: Sequence[ScanRun], verdicts: Sequence[Sequence[Verdict]], rules: RulesMap, *, mode: str,
+def _absent_result(result: dict) -> dict:
+    """A baseline's result that no finding matched, as it was, marked absent (its ruleIndex pointed into the
+    old run's rules, so it goes)."""
+    old = copy.deepcopy(result)
+    old.pop("ruleIndex", None)
+    if isinstance(old.get("rule"), dict):
+        old["rule"].pop("index", None)
+    old["baselineState"] = "absent"
+    old["suppressions"] = list(old.get("suppressions") or [])
+    return old
+
+
+def build_log(runs: Sequence[ScanRun], decisions: Sequence[Decision], *, mode: str,
               models: Sequence[tuple[str, float]], technologies: Mapping[str, Technology] | None = None,
-              options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+              options: Mapping[str, Any] | None = None, comparison: Comparison | None = None,
+              patterns: Sequence[str] = (), excluded: Sequence[int] = (), category: str | None = None) -> dict[str, Any]:
+    """The SARIF log of ``runs``: each run's results are its records (``Decision.run``), annotated with their
+    verdicts, fingerprints and baseline states; against a baseline its gone results come back as absent (in
+    annotate mode, without --only-new); ``patterns`` and the findings each run lost to them (``excluded``) and
+    the code scanning ``category`` are recorded in the runs."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
+    drop = mode == "drop"
+    only_new = comparison.only_new if comparison else False
+    by_run: dict[int, list[Decision]] = defaultdict(list)
+    for d in decisions:
+        by_run[d.run].append(d)
+    absent: dict[int, list[dict]] = defaultdict(list)
+    if comparison:
+        names = [run.driver.get("name") for run in runs]
+        for result, tool in comparison.absent:
+            absent[names.index(tool) if tool in names else 0].append(result)
     out_runs = []
-    for index, (run, run_verdicts) in enumerate(zip(runs, verdicts)):
-        sarif_run = _verbatim_run(run, run_verdicts, mode) if run.sarif_run is not None else _converted_run(run, run_verdicts, rules, mode, technologies or {})
-        if "automationDetails" not in sarif_run:
-            category = f"iacfilter-{run.driver['name'].lower()}-{Path(run.origin).stem}".replace(" ", "-")
+    for index, run in enumerate(runs):
+        mine = by_run[index]
+        shown = [d for d in mine if reported(d, drop, only_new)]
+        if run.sarif_run is not None:
+            sarif_run = _verbatim_run(run, shown)
+        else:
+            sarif_run = _converted_run(run, mine, shown, technologies or {})
+        if comparison and not drop and not only_new and absent[index]:
+            sarif_run.setdefault("results", []).extend(_absent_result(r) for r in absent[index])
+        if category:
             sarif_run["automationDetails"] = {"id": f"{category}/" if len(runs) == 1 else f"{category}-{index}/"}
-        counts = Counter(v.verdict for v in run_verdicts)
-        sarif_run["properties"] = {
-            **(sarif_run.get("properties") or {}),
-            "iacfilter": {"version": __version__, "mode": mode,
-                          "models": [{"name": m, "threshold": _finite(t)} for m, t in models],
-                          **({"options": dict(sorted(options.items()))} if options else {}),
-                          "counts": dict(sorted(counts.items()))},
-        }
+        elif "automationDetails" not in sarif_run:
+            name = f"iacfilter-{run.driver['name'].lower()}-{Path(run.origin).stem}".replace(" ", "-")
+            sarif_run["automationDetails"] = {"id": f"{name}/" if len(runs) == 1 else f"{name}-{index}/"}
+        props = {"version": __version__, "mode": mode,
+                 "models": [{"name": m, "threshold": _finite(t)} for m, t in models],
+                 **({"options": dict(sorted(options.items()))} if options else {}),
+                 "counts": dict(sorted(Counter(d.verdict.verdict for d in mine).items()))}
+        if comparison:
+            states = Counter(d.baseline_state for d in mine)
+            props["baseline"] = {"file": comparison.baseline.origin, "onlyNew": only_new,
+                                 **{s: states[s] for s in STATES[:-1]}, "absent": len(absent[index])}
+        if patterns:
+            props["patterns"] = {"patterns": list(patterns), "excluded": excluded[index] if excluded else 0}
+        sarif_run["properties"] = {**(sarif_run.get("properties") or {}), "iacfilter": props}
         out_runs.append(sarif_run)
     return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": out_runs}
 

@@ -44,7 +44,14 @@ class SourceRoot:
             raise IacfilterError(str(root), f"source root cannot be used: {os_reason(exc)}") from None
         if not is_dir:
             raise IacfilterError(str(root), "source root is not a directory")
+        self.given = root  # as the user named it, for messages
         self._cache: dict[str, tuple[list[str] | None, str]] = {}
+        self._absent: set[str] = set()
+
+    def absent(self, path: str) -> bool:
+        """Whether ``path`` was looked for and is not under the root (no such file there, or it resolves
+        outside): what a wrong source root looks like."""
+        return path in self._absent
 
     def resolve(self, path: str) -> tuple[Path | None, str]:
         """The real path of ``path`` under the root (every symlink followed), or None and why not."""
@@ -64,12 +71,14 @@ class SourceRoot:
                 outside = not candidate.resolve().is_relative_to(self.root)
             except REFUSED as exc:
                 return None, f"path cannot be resolved ({os_reason(exc)}); not opened"
+            self._absent.add(path)
             if outside:
                 return None, "path resolves outside the source root; not opened"
             return None, "file not found under the source root"
         except REFUSED as exc:
             return None, f"path cannot be resolved ({os_reason(exc)}); not opened"
         if not real.is_relative_to(self.root):
+            self._absent.add(path)
             return None, "path resolves outside the source root; not opened"
         return real, ""
 

@@ -1,7 +1,8 @@
 """What an input must look like before anything trusts it: the one place that says so.
 
 - Text formats are split into lines on ``\\n`` and ``\\r\\n`` only (``str.splitlines`` also splits on U+2028,
-  U+0085, form feed and the ASCII separators, which would cut one record in two).
+  U+0085, form feed and the ASCII separators, which would cut one record in two); a scanner's CSV rows also
+  end at a bare ``\\r``, as in Python's ``csv`` module.
 - JSON is parsed only after a cheap scan has bounded its nesting depth, with finite numbers only (``NaN``,
   ``Infinity`` and overflowing literals such as ``1e999`` are refused) and no lone UTF-16 surrogates
   (``"\\ud800"`` cannot be written back as UTF-8).
@@ -49,6 +50,20 @@ def split_lines(text: str) -> list[str]:
     if lines[-1] == "":
         lines.pop()
     return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+_ROW_END = re.compile(r"\r\n|\r|\n")
+
+
+def split_rows(text: str) -> list[str]:
+    """The rows of a line-based scanner output (a CSV) as Python's ``csv`` module and spreadsheets see them:
+    a row ends at ``\r\n``, ``\n`` or a bare ``\r`` (old Mac files, or files edited on several systems).
+    U+2028, U+2029, U+0085, form feed, vertical tab and the ASCII separators stay data. A final line end does
+    not start an empty row."""
+    rows = _ROW_END.split(text)
+    if rows[-1] == "":
+        rows.pop()
+    return rows
 
 
 # -- JSON -----------------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from iacfilter.cli import cli
 from iacfilter.findings import Finding, Verdict
 from iacfilter.registry import ScanRun
 from iacfilter.rules import load_rules_map
+from iacfilter.records import Decision
 from iacfilter.sarif import build_log, dumps
 from iacfilter.sources import SourceRoot
 
@@ -164,8 +165,9 @@ def test_runs_null_is_refused_not_taken_as_clean(tmp_path, champion, src):
 def test_non_finite_scores_and_thresholds_never_reach_the_output():
     finding = Finding(tool="GLITCH", rule="sec_hard_pass", path="a.yml", line=1, origin="g.csv")
     run_ = ScanRun(origin="g.csv", driver={"name": "GLITCH"}, findings=[finding])
-    log = build_log([run_], [[Verdict("kept", "score nan", float("nan"), float("inf"), "m")]], load_rules_map(),
-                    mode="annotate", models=[("m", float("nan"))])
+    decision = Decision(finding, load_rules_map().lookup("GLITCH", "sec_hard_pass"), "ansible",
+                        verdict=Verdict("kept", "score nan", float("nan"), float("inf"), "m"))
+    log = build_log([run_], [decision], mode="annotate", models=[("m", float("nan"))])
     doc = json.loads(dumps(log), parse_constant=lambda name: pytest.fail(f"{name} in output"))
     assert "score" not in doc["runs"][0]["results"][0]["properties"]["iacfilter"]
     assert not list(VALIDATOR.iter_errors(doc))
@@ -319,6 +321,23 @@ def test_a_line_break_that_is_not_a_newline_does_not_split_a_glitch_row(tmp_path
     assert len(results) == 2
     assert results[0]["locations"][0]["physicalLocation"]["region"]["snippet"]["text"] == f"pass{sep}word: x"
     assert results[1]["message"]["text"] == f"Suspicious{sep}comment. (CWE-546)"
+
+
+@pytest.mark.parametrize("ends", [("\r", "\r", "\r"), ("\r", "\n", "\r\n"), ("\r\n", "\r", "\n")])
+def test_bare_carriage_returns_end_glitch_rows_as_in_python_csv(tmp_path, champion, src, ends):
+    import csv as python_csv
+    import io
+
+    rows = ["PATH,LINE,ERROR,DESCRIPTION,CODE", "a.yml,2,sec_hard_pass,-,pass\u2028word: x",
+            "a.yml,3,sec_susp_comm,Suspicious comment. (CWE-546),# TODO\x85"]
+    text = "".join(row + end for row, end in zip(rows, ends))
+    (tmp_path / "g.csv").write_bytes(text.encode())
+    expected = list(python_csv.reader(io.StringIO(text, newline="")))
+    assert len(expected) == 3
+    results = filter_ok(tmp_path, champion, tmp_path / "g.csv", src)["runs"][0]["results"]
+    assert [(r["locations"][0]["physicalLocation"]["region"]["startLine"],
+             r["locations"][0]["physicalLocation"]["region"]["snippet"]["text"]) for r in results] == [
+        (int(row[1]), ",".join(row[4:])) for row in expected[1:]]
 
 
 def test_the_linter_reader_splits_on_newlines_only(tmp_path, champion, src):

@@ -45,6 +45,8 @@ def test_plugins_command_lists_builtins_loaded_through_entry_points():
     for tech in ("ansible", "chef", "puppet"):
         assert items[(tech, "technology")] == f"iacfilter_plugins.iac.{tech}"
     assert items[("keyword-test", "scorer")] == "keyword_scorer"
+    assert items[("glitch", "scanner")] == "iacfilter_plugins.glitch.readers"
+    assert items[("checkov", "scanner")] == items[("checkov", "rules map")] == "iacfilter_plugins.checkov"
 
 
 def test_load_plugins_env_restricts_entry_points(monkeypatch):
@@ -53,10 +55,10 @@ def test_load_plugins_env_restricts_entry_points(monkeypatch):
     env = {**__import__("os").environ, "IACFILTER_LOAD_PLUGINS": "sarif,puppet"}
     out = subprocess.run([sys.executable, "-m", "iacfilter", "plugins"], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
-    rows = [line.split()[:2] for line in out.stdout.splitlines()[1:]]
-    assert [name for name, kind in rows if kind != "rules"] == ["sarif", "puppet"]
-    # the SARIF plugin ships the rules maps of the IaC scanners that write SARIF
-    assert sorted(name for name, kind in rows if kind == "rules") == ["checkov", "kics", "semgrep", "trivy"]
+    rows = [line.split()[:3] for line in out.stdout.splitlines()[1:]]
+    assert [(plugin, name) for plugin, name, kind in rows if kind != "rules"] == [("puppet", "puppet"), ("sarif", "sarif")]
+    # the SARIF plugin ships the rules maps of the IaC scanners that write SARIF and iacfilter does not run
+    assert [name for plugin, name, kind in rows if kind == "rules"] == ["kics", "semgrep", "trivy"]
 
 
 def test_rules_command_prints_the_map(run_cli):

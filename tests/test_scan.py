@@ -290,3 +290,18 @@ def test_interrupting_scan_leaves_no_glitch_running(tmp_path, stand_in, tree, ch
     for pid in map(int, children.read_text().split()):
         assert not os.path.exists(f"/proc/{pid}") or "Z" in open(f"/proc/{pid}/stat").read().split()[2]
     assert not (tmp_path / "o.sarif").exists()
+
+
+def test_excluding_findings_keeps_what_the_run_says_of_files_not_scanned(tmp_path, stand_in, tree, champion):
+    """Patterns leave findings out, never the run's record of the files the scanner could not scan."""
+    (tree / "a" / "f1.yml").write_text("CRASH\n")
+    out = tmp_path / "o.sarif"
+    res = run_subprocess("scan", tree, "--tech", "ansible", "--glitch", stand_in, "--model", champion, "--jobs", "1",
+                         "--exclude", "a/f0.yml", "--allow-unscanned", "-o", out, env=stand_in_env(tmp_path))
+    assert res.returncode == 0, res.stderr
+    run = json.loads(out.read_text())["runs"][0]
+    assert len(run["results"]) == 4 and run["properties"]["iacfilter"]["patterns"]["excluded"] == 1
+    invocation = run["invocations"][0]
+    assert invocation["executionSuccessful"] is False
+    assert [(n["level"], n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])
+            for n in invocation["toolExecutionNotifications"]] == [("error", "a/f1.yml")]

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from iacfilter.errors import IacfilterError
+from iacfilter.hookspecs import hookimpl
 
 
 @click.command("train")
@@ -233,3 +234,9 @@ def eval_cmd(dataset, model_dir, threshold, as_json, plot_dir):
 
 
 COMMANDS = [train_cmd, sweep_cmd, champion_cmd, eval_cmd]
+
+
+@hookimpl
+def register_commands(cli):
+    for command in COMMANDS:
+        cli.add_command(command)

@@ -16,6 +16,8 @@ from pathlib import Path
 from statistics import mean, pstdev
 from typing import Callable, Sequence
 
+from iacfilter.errors import needs_extra
+
 from . import metrics as m
 
 
@@ -48,7 +50,8 @@ def cross_validate(backend, params: dict, examples: Sequence, *, folds: int = 5,
         train = [e for i, e in enumerate(examples) if i not in held_set]
         test = [examples[i] for i in held]
         with tempfile.TemporaryDirectory(prefix="iacfilter-cv-") as tmp:
-            fold_scores = backend.train(dict(params), train, test, Path(tmp), seed, lambda msg: None)
+            with needs_extra(backend.extra):
+                fold_scores = backend.train(dict(params), train, test, Path(tmp), seed, lambda msg: None)
         for i, p in zip(held, fold_scores):
             scores[i] = float(p)
         log(f"cross-validation: fold {k + 1}/{folds} scored ({len(test)} rows)")

@@ -74,3 +74,8 @@ def best_threshold(sweep: list[dict], objective: str = "f1", min_recall: float =
 def pr_curve(labels, scores) -> list[tuple[float, float, float]]:
     """(threshold, precision, recall) at every distinct score."""
     return [(t, m["precision"], m["recall"]) for t in sorted(set(scores)) for m in [metrics(labels, scores, t)]]
+
+
+def best_f1(labels: Sequence[int], scores: Sequence[float]) -> float:
+    """F1 at the best threshold of the pipeline's sweep (what a backend's early stopping watches)."""
+    return best_threshold(threshold_sweep(labels, scores, thresholds()))["f1"]

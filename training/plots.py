@@ -6,10 +6,13 @@ from pathlib import Path
 
 
 def plot(out_dir: Path, labels, scores, sweep: list[dict], threshold: float, title: str) -> list[Path]:
-    import matplotlib
+    from iacfilter.errors import needs_extra
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    with needs_extra("train"):
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
 
     from .metrics import metrics, pr_curve
 

@@ -18,7 +18,7 @@ import yaml
 
 from iacfilter import plugins
 from iacfilter.dataset import describe_problems, fingerprint, load_dataset, problem_counts
-from iacfilter.errors import IacfilterError
+from iacfilter.errors import IacfilterError, needs_extra
 from iacfilter.output import write_atomically
 
 from . import metrics as m
@@ -86,7 +86,9 @@ def run_trial(config: dict[str, Any], out_dir: str | Path, log: Callable[[str], 
     log(describe_problems(val_set, "val"))
     backend = plugins.scorers()[config["backend"]]
     started = time.perf_counter()
-    scores = [float(p) for p in backend.train(dict(config.get("params") or {}), train_set, val_set, model_dir, seed, log)]
+    with needs_extra(backend.extra):
+        scores = [float(p) for p in backend.train(dict(config.get("params") or {}), train_set, val_set, model_dir,
+                                                  seed, log)]
     seconds = time.perf_counter() - started
     if not main_process:
         return {}

@@ -32,7 +32,7 @@ def _train(params, train_set, val_set, out_dir, seed, log=print):
 @hookimpl
 def register_scorers(register):
     register(ScorerBackend("dual-head", "causal LM + LoRA adapter writing an analysis under a token budget, MLP head "
-                                        "on its hidden states (torch, peft)", _load, _train))
+                                        "on its hidden states (torch, peft)", _load, _train, extra="dual-head"))
 
 
 @hookimpl

@@ -230,7 +230,7 @@ def phase2(cfg: dict, base: str, train_set, val_set, out_dir: Path, seed: int, l
     import torch
     from safetensors.torch import save_file
 
-    from iacfilter_plugins.encoder.scorer import _best_f1
+    from iacfilter_training import metrics as training_metrics
 
     torch.manual_seed(seed)
     lm = load_base(base, adapter=out_dir, tokenizer=out_dir)
@@ -270,7 +270,7 @@ def phase2(cfg: dict, base: str, train_set, val_set, out_dir: Path, seed: int, l
         head.eval()
         with torch.inference_mode():
             scores = torch.sigmoid(head((x_val - mean) / std).squeeze(-1)).tolist()
-        f1 = _best_f1(val_labels, scores)
+        f1 = training_metrics.best_f1(val_labels, scores)
         if f1 > best_f1 or not best_scores:
             best_f1, best_scores, waited, best_epoch = f1, scores, 0, epoch
             state = {f"mlp.{k}": v.detach().contiguous() for k, v in head.state_dict().items()}

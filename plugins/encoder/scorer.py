@@ -73,13 +73,6 @@ def load(champion, options=None) -> EncoderScorer:
     return EncoderScorer(model.to(device), tokenizer, int(config["max_length"]), device)
 
 
-def _best_f1(labels: list[int], scores: list[float]) -> float:
-    """Validation F1 at the best threshold of the pipeline's sweep (what early stopping watches)."""
-    from iacfilter_training.metrics import best_threshold, threshold_sweep, thresholds
-
-    return best_threshold(threshold_sweep(labels, scores, thresholds()))["f1"]
-
-
 def distributed() -> tuple[int, int, int]:
     """(world size, rank, local rank) as torchrun / accelerate launch set them; (1, 0, 0) otherwise."""
     return (int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0")),
@@ -89,6 +82,8 @@ def distributed() -> tuple[int, int, int]:
 def train(params: dict, train_set, val_set, out_dir: Path, seed: int, log=print) -> list[float]:
     """Fine-tune; with WORLD_SIZE > 1 (torchrun), data-parallel: rank 0 evaluates, saves and decides to stop."""
     import torch
+
+    from iacfilter_training import metrics as training_metrics
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
     from transformers import set_seed
 
@@ -159,7 +154,7 @@ def train(params: dict, train_set, val_set, out_dir: Path, seed: int, log=print)
         stop = False
         if rank == 0:
             scores = predict(model, tokenizer, val_texts, max_length, device)
-            f1 = _best_f1(val_labels, scores)
+            f1 = training_metrics.best_f1(val_labels, scores)
             log(f"encoder: epoch {epoch}: train loss {total / max(len(batch_starts), 1):.4f}, val F1 {f1:.4f}"
                 + (f" ({world} processes)" if world > 1 else ""))
             if f1 > best_f1 + min_delta or not best_scores:
@@ -191,4 +186,5 @@ def train(params: dict, train_set, val_set, out_dir: Path, seed: int, log=print)
 
 @hookimpl
 def register_scorers(register):
-    register(ScorerBackend("encoder", "fine-tuned Hugging Face sequence classifier (torch)", load, train))
+    register(ScorerBackend("encoder", "fine-tuned Hugging Face sequence classifier (torch)", load, train,
+                           extra="encoder"))

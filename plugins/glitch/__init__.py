@@ -1,1 +1,2 @@
-"""GLITCH: readers for its CSV and ``--linter`` output, and its rules map."""
+"""GLITCH: its runner (``iacfilter scan``, ``iacfilter hook``), readers for its CSV and ``--linter`` output, and its
+rules map."""

@@ -9,9 +9,11 @@ from pathlib import Path
 
 from iacfilter.findings import Finding
 from iacfilter.hookspecs import hookimpl
-from iacfilter.registry import Reader, RulesFile, ScanRun
+from iacfilter.registry import Reader, RulesFile, Scanner, ScanRun
 from iacfilter.rules import load_rules_map
-from iacfilter.validate import split_lines
+from iacfilter.validate import split_rows
+
+from .runner import scan
 
 TOOL = "GLITCH"
 UNKNOWN_LINE = -33550336  # GLITCH's line for file-level findings
@@ -60,9 +62,10 @@ def _driver() -> dict:
 
 
 def _rows(text: str):
-    """Numbered non-blank rows. Rows end at "\n" or "\r\n" only: U+2028, U+0085, form feed and the ASCII
-    separators are data inside a row (``str.splitlines`` would cut the row in two)."""
-    for number, row in enumerate(split_lines(text), start=1):
+    """Numbered non-blank rows, ending where Python's csv module ends them ("\r\n", "\n" or a bare "\r"):
+    U+2028, U+0085, form feed and the ASCII separators are data inside a row (``str.splitlines`` would cut
+    the row in two)."""
+    for number, row in enumerate(split_rows(text), start=1):
         if row.strip(" \t\r"):
             yield number, row
 
@@ -113,3 +116,10 @@ def register_readers(register):
 @hookimpl
 def register_rules(register):
     register(RulesFile("glitch", Path(__file__).with_name("rules.yaml")))
+
+
+@hookimpl
+def register_scanners(register):
+    register(Scanner("glitch", "GLITCH 2.x, in batches of files, each bounded by --file-timeout", "GLITCH",
+                     ("ansible", "chef", "puppet", "terraform", "github-actions"), "glitch-csv", scan,
+                     owns_output=True, needs_technology=True, default=True))

@@ -581,7 +581,8 @@ def train(params: dict, train_set, val_set, out_dir, seed: int, log=print) -> li
 
 @hookimpl
 def register_scorers(register):
-    register(ScorerBackend(NAME, "linear model over HTTP-policy features of the exchange (numpy, CPU)", load, train))
+    register(ScorerBackend(NAME, "linear model over HTTP-policy features of the exchange (numpy, CPU)", load, train,
+                           extra="train"))
 
 
 HTTP_DEFAULT = Path(__file__).resolve().parent / "champions" / "http-default"

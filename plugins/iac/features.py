@@ -276,4 +276,5 @@ def register_champions(register):
 
 @hookimpl
 def register_scorers(register):
-    register(ScorerBackend("features", "linear model over IaC-aware features (numpy, CPU)", load, train))
+    register(ScorerBackend("features", "linear model over IaC-aware features (numpy, CPU)", load, train,
+                           extra="train"))

@@ -1,1 +1,2 @@
-"""SARIF from any tool: the reader, and the rules maps of IaC scanners that write SARIF (checkov, KICS, Trivy, Semgrep)."""
+"""SARIF from any tool: the reader, and the rules maps of IaC scanners that write SARIF (KICS, Trivy, Semgrep;
+checkov's is in plugins/checkov)."""

@@ -85,6 +85,6 @@ def register_readers(register):
 
 @hookimpl
 def register_rules(register):
-    """Rules maps of the IaC scanners that write SARIF (checkov, KICS, Trivy, Semgrep)."""
+    """Rules maps of the IaC scanners that write SARIF and are not run by iacfilter (KICS, Trivy, Semgrep)."""
     for rules in rules_files_in(Path(__file__).with_name("rules")):
         register(rules)

@@ -1,4 +1,5 @@
-"""``iacfilter scan``: run GLITCH over a tree in a few batched processes, and know exactly what it scanned.
+"""The GLITCH scanner (``iacfilter scan``, ``iacfilter hook``): run GLITCH over a tree in a few batched processes,
+and know exactly what it scanned.
 
 GLITCH's start-up costs about 3 s, so files go to it in batches: one ``glitch lint --folder-strategy
 include-all`` per batch, over a temporary tree that holds the batch's files (hard links, or copies across file
@@ -16,21 +17,20 @@ from __future__ import annotations
 import errno
 import os
 import re
-import shlex
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence, TextIO
+from typing import Callable, Sequence
 
-from .errors import IacfilterError
-from .validate import split_lines
+from iacfilter import programs
+from iacfilter.errors import IacfilterError
+from iacfilter.registry import NOT_SCANNED, SKIPPED, FileProblem, ScanJob, ScanOutcome
+from iacfilter.validate import split_rows
 
 INSTALL_HINT = (
     "GLITCH is not installed (not on PATH, or not where --glitch or IACFILTER_GLITCH says). "
@@ -40,7 +40,6 @@ INSTALL_HINT = (
     "'glitch' on PATH; or run GLITCH yourself and give its CSV to 'iacfilter filter'"
 )
 HEADER = "PATH,LINE,ERROR,DESCRIPTION,CODE"
-SKIPPED, NOT_SCANNED = "skipped", "not scanned"
 # GLITCH's words for a file that is not of the technology at all (e.g. a docker-compose file among Ansible).
 NOT_OF_THE_TECHNOLOGY = ("Cannot detect file type", "File is not a variables file")
 LINK = "a symbolic link (GLITCH does not follow them)"
@@ -52,43 +51,17 @@ ERROR_LINE = re.compile(r"^Error: (?P<what>.+?): \./(?P<path>.+)$")
 TRACEBACK_END = "=" * 51
 
 
-@dataclass(frozen=True)
-class FileProblem:
-    """A file GLITCH gave no verdict on: ``status`` is SKIPPED (not of the technology) or NOT_SCANNED."""
-
-    path: str  # relative to the scanned root, POSIX
-    status: str
-    reason: str
-
-
 @dataclass
-class ScanOutcome:
-    files: list[str]
+class GlitchOutcome(ScanOutcome):
     rows: list[str] = field(default_factory=list)  # GLITCH CSV rows, paths relative to the root
-    problems: list[FileProblem] = field(default_factory=list)
 
     @property
     def csv_text(self) -> str:
         return "\n".join([HEADER, *self.rows]) + "\n"
 
-    @property
-    def not_scanned(self) -> list[FileProblem]:
-        return [p for p in self.problems if p.status == NOT_SCANNED]
-
-    @property
-    def skipped(self) -> list[FileProblem]:
-        return [p for p in self.problems if p.status == SKIPPED]
-
-    @property
-    def analysed(self) -> int:
-        return len(self.files) - len(self.problems)
-
 
 def glitch_command(given: str | None) -> list[str]:
-    words = shlex.split(given or os.environ.get("IACFILTER_GLITCH", "glitch"))
-    if not words or shutil.which(words[0]) is None:
-        raise IacfilterError(words[0] if words else "glitch", INSTALL_HINT)
-    return words
+    return programs.command(given, "IACFILTER_GLITCH", "glitch", INSTALL_HINT)
 
 
 def files_to_scan(root: Path, suffixes: tuple[str, ...]) -> tuple[list[str], list[FileProblem]]:
@@ -202,7 +175,7 @@ def read_rows(csv_path: Path, files: set[str]) -> list[str]:
     """GLITCH's CSV rows with their paths made relative to the root; ValueError when it is not GLITCH CSV."""
     if not csv_path.exists():
         raise ValueError("GLITCH wrote no output file")
-    lines = split_lines(csv_path.read_text(encoding="utf-8", errors="replace"))
+    lines = split_rows(csv_path.read_text(encoding="utf-8", errors="replace"))
     if not lines or lines[0].strip() != HEADER:
         raise ValueError(f"GLITCH's output does not start with {HEADER!r}: {(lines or [''])[0][:80]!r}")
     rows = []
@@ -262,10 +235,10 @@ def run_batch(glitch: Sequence[str], tech: str, root: Path, files: Sequence[str]
         while proc.poll() is None:
             if time.monotonic() - state["moved"] > timeout:
                 hung = True
-                _kill(proc)
+                programs.kill(proc)
                 break
             if cancel.wait(0.1):
-                _kill(proc)
+                programs.kill(proc)
                 proc.wait()
                 return BatchResult(retry="cancelled")
         proc.wait()
@@ -318,19 +291,33 @@ def stats_count(stdout: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _kill(proc: subprocess.Popen) -> None:
-    """GLITCH and whatever it started (Ruby for Chef): it runs in a session of its own."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+def scan(job: ScanJob) -> ScanOutcome:
+    """GLITCH over the job's files (by default the technology's files under the root, symlinks listed as
+    skipped): the scanner hook's ``run``."""
+    if job.technology is None:
+        raise IacfilterError("--tech", "GLITCH scans one technology at a time: give --tech NAME")
+    command = glitch_command(job.command)
+    links: list[FileProblem] = []
+    if job.files is None:
+        files, links = files_to_scan(job.root, job.suffixes)
+        if not files:
+            raise IacfilterError(str(job.root), f"no {job.technology} files ({', '.join(job.suffixes)}) to scan")
+    else:
+        files = list(job.files)
+    outcome = run_glitch(command, job.technology, job.root, files, jobs=job.jobs, timeout=job.timeout,
+                         progress=lambda done: job.progress(done, len(files)))
+    outcome.files[:0] = [link.path for link in links]
+    outcome.problems[:0] = links
+    outcome.output, outcome.origin = outcome.csv_text, f"glitch-{job.technology}.csv"
+    return outcome
 
 
 def run_glitch(glitch: Sequence[str], tech: str, root: Path, files: Sequence[str], *, jobs: int | None,
-               timeout: float, progress: Callable[[int], None] = lambda done: None) -> ScanOutcome:
+               timeout: float, progress: Callable[[int], None] = lambda done: None) -> GlitchOutcome:
     """GLITCH over ``files`` (relative to ``root``) in ``jobs`` parallel batches; a batch that hangs or crashes
-    is bisected until the file at fault is alone, and only that file is reported as not scanned."""
-    outcome = ScanOutcome(files=list(files))
+    is bisected until the file at fault is alone, and only that file is reported as not scanned.
+    ``progress(done)`` hears how many files are done so far."""
+    outcome = GlitchOutcome(files=list(files))
     jobs = jobs or spare_cpus()
     done: dict[int, int] = {}
     lock = threading.Lock()
@@ -391,44 +378,3 @@ def _take(result: BatchResult, key, batch, outcome, submit, counted, forget) -> 
 def _row_order(row: str):
     path, line, rest = row.split(",", 2)
     return path, int(line), rest
-
-
-class Progress:
-    """Files done / total on stderr: redrawn on a terminal, else one line every ``every`` seconds."""
-
-    def __init__(self, total: int, label: str, stream: TextIO | None = None, every: float | None = None,
-                 show: bool = True):
-        self.total, self.label, self.done = total, label, 0
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self.every = every if every is not None else float(os.environ.get("IACFILTER_PROGRESS_SECONDS", "5"))
-        self.show = show
-        self.start = time.monotonic()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._tick, daemon=True)
-
-    def __enter__(self):
-        if self.show:
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
-            self._line(final=True)
-
-    def update(self, done: int) -> None:
-        self.done = done
-
-    def _line(self, final: bool = False) -> None:
-        text = f"iacfilter: {self.label}: {self.done}/{self.total} files ({time.monotonic() - self.start:.0f} s)"
-        if self.tty:
-            self.stream.write("\r" + text + ("\n" if final else ""))
-        elif not final:
-            self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def _tick(self) -> None:
-        while not self._stop.wait(0.5 if self.tty else self.every):
-            self._line()
