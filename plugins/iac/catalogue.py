@@ -79,7 +79,7 @@ DEBUG_SETTING = re.compile(r"\b(?:debug\w*|verbos\w*)\b", re.I)
 HTTP_URL = re.compile(r"http://([^/\s'\"\\)>,;]*)([^\s'\"\\)>,;]*)", re.I)
 LOCAL_HOST = re.compile(r"^(?:localhost|127\.\d+\.\d+\.\d+|0\.0\.0\.0|\[::1\]|::1|ip6-localhost)(?::\d+)?$", re.I)
 EXAMPLE_HOST = re.compile(r"(?:^|\.)(?:example\.(?:com|org|net)|example|test|invalid|localdomain)(?::\d+)?$", re.I)
-NAMESPACE = re.compile(r"xmlns|namespace|(?:^|\.)w3\.org$|(?:^|\.)purl\.org$|schemas?\.|/xml/ns|/POM/|/xml\b|/ns/|"
+NAMESPACE = re.compile(r"xmlns|namespace|(?:^|\.)w3\.org$|schemas?\.|/xml/ns|/POM/|/xml\b|/ns/|"
                        r"/schema|/XMLSchema|/dtd|xmlsoap\.org|java\.sun\.com/xml|/xsd", re.I)
 PROTOCOL_HTTP = re.compile(r"(?:proto\w*|scheme|transport)['\"]?\s*(?:=>|:|=|\s)\s*['\"]?http['\"]?\s*,?\s*$", re.I)
 REWRITE = re.compile(r"https://|\b(?:regexp|replace|g?sub!?|rewrite\w*|redirect\w*|return\s+30[12]|R=30[12])\b", re.I)
@@ -176,6 +176,10 @@ def _secret_evidence(s: Snippet) -> list[tuple[str, int]]:
         return [("secret:user_with_literal_password", +1)] if partner else [("secret:user_alone", -1)]
     if SECRET_KEY.search(key) and _literal(value, s.tech):
         return [("secret:literal", +1)]
+    if key.lower() in ("name", "user", "login") and _literal(value, s.tech) and " " not in bare.strip() \
+            and any(_credential_partner(ln, s.tech) for ln in s.before + s.after):
+        # the ``name`` of an account resource (mysql_user, user) beside its literal password: a login pair
+        return [("secret:user_with_literal_password", +1)]
     if HEX_ID.match(bare):
         return [("secret:fingerprint", -1)]
     if re.search(r"public", key, re.I):
@@ -284,7 +288,11 @@ def _weak_in_algorithm_list(line: str) -> bool:
 # --- the smells GLITCH is rarely wrong about ------------------------------------------------------------
 # Each judge keeps a finding with a stated reason when the catalogue's meaning is met, filters it only for a
 # reason the catalogue gives (a template blank, a URL path, a verified download, ...), and says nothing when
-# it cannot tell: then the model's smell bias (these smells are real in most findings) decides.
+# it cannot tell: then the model's smell bias (these smells are real in most findings) decides. Because
+# GLITCH is so rarely wrong about these smells, real data holds almost no false positives of them and the
+# model learns a strong "keep"; a filtering reason here says the smell's definition is not met at all (the
+# default branch is there, the checksum is given, no account is named), so it counts double.
+DEFINITIONAL = 2
 PARAMETER = re.compile(r"^\s*(?:[A-Z][\w:]*(?:\[[^\]]*\])?\s+)?\$\w+\s*=")  # Puppet "[Type] $name = default"
 CHEF_ATTRIBUTE = re.compile(r"^\s*(?:default|normal|override|set)\b\s*(?:\[|\.)")
 EMPTY_STRING = re.compile(r"^(?:''|\"\")$")
@@ -301,16 +309,16 @@ def _empty_password_evidence(s: Snippet) -> list[tuple[str, int]]:
     key, value = key_value(code)
     bare = _strip_quotes(value).strip()
     if REFERENCE.search(value):
-        return [("empty:reference", -1)]  # the value comes from elsewhere: GLITCH saw an empty default of it
+        return [("empty:reference", -DEFINITIONAL)]  # the value comes from elsewhere: GLITCH saw an empty default of it
     if value.strip() == "" and code.rstrip().endswith(":") and not code.lstrip().startswith("-"):
         # "galera_root_password:" with nothing after it is a slot of a secrets template: a generator or the
         # operator fills it before use (the catalogue: a placeholder, not a password in use).
         blanks = sum(_blank_neighbour(ln) for ln in s.before + s.after)
         variable = bool(re.match(r"^\w+_\w+$", key))  # "galera_root_password", not a module's "password"
-        return [("empty:template_blank", -1)] if blanks or variable else [("empty:blank_value", 0)]
+        return [("empty:template_blank", -DEFINITIONAL)] if blanks or variable else [("empty:blank_value", 0)]
     if UNSET.match(bare) and (PARAMETER.match(code) or CHEF_ATTRIBUTE.match(code)):
         # "$redis_password = undef": a parameter left unset (no password option is written), not an empty string
-        return [("empty:unset_default", -1)]
+        return [("empty:unset_default", -DEFINITIONAL)]
     if EMPTY_STRING.match(value.strip()) or (bare == "" and value.strip() != ""):
         if PARAMETER.match(code) or CHEF_ATTRIBUTE.match(code):
             return [("empty:empty_default", +1)]  # used as it is unless a caller overrides it: an empty password
@@ -322,7 +330,7 @@ ADMIN_NAME = re.compile(r"^(?:root|admin|administrator|superuser|sa|postgres|sys
                         r"enterprisedb|dba|wheel)$", re.I)
 ADMIN_URL = re.compile(r"https?://\S*admin|/admin\b|\badmin[_-]?(?:url|uri|endpoint|port|interface|path|api|"
                        r"address|host|bind\w*|listen\w*|state\w*|protocol|network|vip|token_url)\b", re.I)
-INTERFACE_KEY = re.compile(r"(?:^|[_\W])(?:interface|endpoint_type|endpoint)$", re.I)  # keystone's admin interface
+INTERFACE_KEY = re.compile(r"(?:^|[_\W])(?:interface|endpoint)$", re.I)  # keystone's admin interface
 ACCOUNT_KEY = re.compile(r"(?:^|[_\W])(?:user(?:name)?|owner|group|login|account|role|become_user|run_as|runas|"
                          r"remote_user|admin_user|uid|gid|superuser|db_user|tenant|project)(?:$|[_\W])|^user$", re.I)
 
@@ -332,11 +340,11 @@ def _admin_evidence(s: Snippet) -> list[tuple[str, int]]:
     key, value = key_value(code)
     bare = _strip_quotes(value).strip()
     if REFERENCE.search(value) and not ADMIN_NAME.match(bare):
-        return [("admin:reference", -1)]
+        return [("admin:reference", -DEFINITIONAL)]
     if INTERFACE_KEY.search(key) or (ADMIN_URL.search(code) and not ADMIN_NAME.match(bare)):
-        return [("admin:url_or_interface", -1)]  # "admin" names an endpoint or a path, not an account
+        return [("admin:url_or_interface", -DEFINITIONAL)]  # "admin" names an endpoint or a path, not an account
     if re.match(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)*$", bare):
-        return [("admin:email_address", -1)]  # "root@localhost" as a ServerAdmin contact: an address, no account
+        return [("admin:email_address", -DEFINITIONAL)]  # "root@localhost" as a ServerAdmin contact: an address, no account
     if ADMIN_NAME.match(bare) or re.search(r"\b(?:root|admin|administrators?|superuser)\b", bare, re.I):
         if ACCOUNT_KEY.search(key) or not key:
             return [("admin:admin_account", +1)]  # a process, file or login runs as an administrator
@@ -355,10 +363,10 @@ def _bind_evidence(s: Snippet) -> list[tuple[str, int]]:
     code = split_comment(s.line)[0]
     key, value = key_value(code)
     if not ANY_ADDRESS.search(code) and REFERENCE.search(value):
-        return [("bind:reference", -1)]
+        return [("bind:reference", -DEFINITIONAL)]
     if CIDR_ANY.search(code) or (ALLOW_LIST_KEY.search(key) and not BIND_KEY.search(key)):
         # 0.0.0.0/0 in a firewall rule or a route is a range of peers, not an address a service listens on
-        return [("bind:cidr_or_allow_list", -1)]
+        return [("bind:cidr_or_allow_list", -DEFINITIONAL)]
     if ANY_ADDRESS.search(code):
         return [("bind:all_interfaces", +1)]
     return []
@@ -379,13 +387,13 @@ def _integrity_evidence(s: Snippet) -> list[tuple[str, int]]:
     code = split_comment(s.line)[0]
     around = [split_comment(ln)[0] for ln in s.before + s.after]
     if NOT_A_DOWNLOAD.match(code):
-        return [("integrity:not_a_download", -1)]  # ``stat``'s get_checksum: whether to hash a local file
+        return [("integrity:not_a_download", -DEFINITIONAL)]  # ``stat``'s get_checksum: whether to hash a local file
     if CHECK_DISABLED.search(code):
         return [("integrity:check_disabled", +1)]  # a check that would verify the content is switched off
     if CHECKSUM_URL.search(code) or any(CHECKSUM_GIVEN.search(ln) for ln in [code] + around):
-        return [("integrity:checksum_given", -1)]  # the download is verified against a checksum or signature
+        return [("integrity:checksum_given", -DEFINITIONAL)]  # the download is verified against a checksum or signature
     if PACKAGE_MANAGER.search(code) and not re.search(r"https?://|\.(?:deb|rpm|tar|tgz|zip|gz|whl)\b", code):
-        return [("integrity:package_manager", -1)]  # the package manager verifies signed repositories
+        return [("integrity:package_manager", -DEFINITIONAL)]  # the package manager verifies signed repositories
     if re.search(r"https?://|ftp://|\b(?:get_url|remote_file|archive|wget|curl|download)\b", " ".join([code] + around)):
         return [("integrity:download_unverified", +1)]
     return []
@@ -401,7 +409,7 @@ def _case_evidence(s: Snippet) -> list[tuple[str, int]]:
     for ln in s.after:
         body = split_comment(ln)[0]
         if CASE_DEFAULT.match(body):
-            return [("case:has_default", -1)]
+            return [("case:has_default", -DEFINITIONAL)]
         if re.match(r"^\s*(?:end\b|\})", body):
             return [("case:no_default", +1)]  # the case closes without a default branch
     return []  # the case runs past the lines we see: no reason either way
@@ -424,7 +432,8 @@ EVIDENCE = {"hard_coded_secret": _secret_evidence, "suspicious_comment": _commen
 
 
 def evidence(s: Snippet) -> list[tuple[str, int]]:
-    """The catalogue's reasons about this snippet, each +1 (real problem), -1 (GLITCH was wrong) or 0 (a
-    distinction worth a feature, on which the catalogue and the labels do not agree)."""
+    """The catalogue's reasons about this snippet, each with a sign: +1 (a real problem), -1 (GLITCH was
+    wrong; -2 where the smell's definition is not met at all), or 0 (a distinction worth a feature, on which
+    the catalogue and the labels do not agree)."""
     judge = EVIDENCE.get(s.smell)
     return judge(s) if judge else []
