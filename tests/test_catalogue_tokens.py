@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from iacfilter_plugins import catalogue, features_scorer
+from iacfilter_plugins.iac import catalogue
+from iacfilter_plugins.iac import features as features_scorer
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "glitch-findings"

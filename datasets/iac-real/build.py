@@ -152,12 +152,11 @@ def main() -> None:
     ap.add_argument("--draft", action="store_true", help="print unlabelled findings with the catalogue's reasons")
     ap.add_argument("-o", "--output", type=Path, help="where to write the dataset (JSONL)")
     args = ap.parse_args()
-    sys.path.insert(0, str(REPO))
     if args.fetch:
         fetch(args.cache)
     if args.scan:
         scan(args.cache)
-    from plugins.catalogue import evidence
+    from iacfilter_plugins.iac.catalogue import evidence
 
     labels = read_labels()
     items = sorted(set(findings(args.cache)))
