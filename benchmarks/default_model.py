@@ -69,6 +69,9 @@ def cross_validate(champion_dir: Path, k: int, seeds: tuple[int, ...] = (1, 2, 3
     headline = subsets.get(f"{Path(files[0]).stem}+val") or list(range(len(examples)))
     for tech in sorted({examples[i].snippet.tech for i in headline}):  # per technology, as published figures are
         subsets[f"train+val {tech}"] = [i for i in headline if examples[i].snippet.tech == tech]
+    for name in [Path(f).stem for f in files[1:]]:  # per smell on the real-repository set
+        for smell in sorted({examples[i].snippet.smell for i in subsets[name]}):
+            subsets[f"{name} {smell}"] = [i for i in subsets[name] if examples[i].snippet.smell == smell]
     backend = plugins.scorers()[training["backend"]]
     runs = [grouped_cv(backend, training["params"], examples, folds=k, seed=seed,
                        grid=m.thresholds(**choice), objective=objective, min_recall=min_recall, log=lambda msg: None,
@@ -76,7 +79,9 @@ def cross_validate(champion_dir: Path, k: int, seeds: tuple[int, ...] = (1, 2, 3
 
     def summary(rows):
         return {key: round(statistics.mean(r[key] for r in rows), 4) for key in ("precision", "recall", "f1")} | {
-            "f1_sd_over_seeds": round(statistics.pstdev(r["f1"] for r in rows), 4), "n": rows[0]["n"]}
+            "f1_sd_over_seeds": round(statistics.pstdev(r["f1"] for r in rows), 4), "n": rows[0]["n"],
+            "confusion_mean": {c: round(statistics.mean(r["confusion"][c] for r in rows), 1)
+                               for c in ("tp", "fn", "tn", "fp")}}
 
     return {"folds": k, "grouped_by": "script", "seeds": list(seeds), "objective": objective,
             **({"min_recall": min_recall} if objective == "recall" else {}),
@@ -85,11 +90,21 @@ def cross_validate(champion_dir: Path, k: int, seeds: tuple[int, ...] = (1, 2, 3
             **{name: summary([r["subsets"][name] for r in runs]) for name in subsets}}
 
 
-def corpus_scan(glitch: str | None) -> dict:
+def verdict_counts(csv: Path, root: Path, model: str) -> dict:
+    """Verdicts of another champion (e.g. the previous default) on the same GLITCH output."""
+    run = subprocess.run([sys.executable, "-m", "iacfilter", "filter", str(csv), "--source-root", str(root),
+                          "--model", model, "--format", "json", "-q"], capture_output=True, text=True, check=True)
+    rows = json.loads(run.stdout)
+    return {v: sum(r["verdict"] == v for r in rows) for v in sorted({r["verdict"] for r in rows})}
+
+
+def corpus_scan(glitch: str | None, also: list[str] = ()) -> dict:
     """GLITCH 2.0's findings on the shared corpus through ``iacfilter filter``: how many each technology's
     default judges and passes through, the user_secrets.yml template blanks, and filter time against GLITCH's
     own time on the same files (GLITCH run here when it is installed)."""
     import shutil
+
+    from iacfilter.findings import FILTERED, KEPT, NOT_SCORED
 
     out: dict = {}
     glitch = glitch or shutil.which("glitch")
@@ -103,14 +118,16 @@ def corpus_scan(glitch: str | None) -> dict:
         rows = json.loads(run.stdout)
         verdicts = {v: sum(r["verdict"] == v for r in rows) for v in sorted({r["verdict"] for r in rows})}
         entry = {"findings": len(rows), "verdicts": verdicts,
-                 "judged_share": round(sum(r["verdict"] in ("kept", "filtered") for r in rows) / len(rows), 4),
-                 "not_scored_share": round(verdicts.get("not scored", 0) / len(rows), 4),
-                 "not_scored_smells": sorted({r["smell"] or r["rule"] for r in rows if r["verdict"] == "not scored"}),
+                 "judged_share": round(sum(r["verdict"] in (KEPT, FILTERED) for r in rows) / len(rows), 4),
+                 "not_scored_share": round(verdicts.get(NOT_SCORED, 0) / len(rows), 4),
+                 "not_scored_smells": sorted({r["smell"] or r["rule"] for r in rows if r["verdict"] == NOT_SCORED}),
                  "filter_wall_s": round(filter_s, 2)}
+        for other in also:
+            entry.setdefault("other_models", {})[other] = verdict_counts(csv, root, other)
         blanks = [r for r in rows if r["path"].endswith("etc/openstack_deploy/user_secrets.yml")]
         if blanks:
             entry["user_secrets_blanks"] = {"findings": len(blanks),
-                                            "filtered": sum(r["verdict"] == "filtered" for r in blanks)}
+                                            "filtered": sum(r["verdict"] == FILTERED for r in blanks)}
         if glitch and tech != "chef":  # Chef: GLITCH parses with Ruby twice per file, minutes on this corpus
             with tempfile.TemporaryDirectory() as tmp:
                 t = time.perf_counter()
@@ -150,6 +167,8 @@ def main() -> None:
     ap.add_argument("--corpus", action="store_true",
                     help="also filter GLITCH's output on ../shared/glitch/corpus and time GLITCH itself")
     ap.add_argument("--glitch", help="the GLITCH command (default: glitch on PATH)")
+    ap.add_argument("--also-model", action="append", default=[], metavar="DIR",
+                    help="with --corpus: also count the verdicts of this champion (e.g. the previous default)")
     args = ap.parse_args()
 
     from iacfilter.decide import champion_path
@@ -221,7 +240,7 @@ def main() -> None:
     if args.cv:
         report["cross_validation"] = cross_validate(champion_dir, args.cv)
     if args.corpus:
-        report["corpus"] = corpus_scan(args.glitch)
+        report["corpus"] = corpus_scan(args.glitch, args.also_model)
         report["empty_password"] = empty_password_checks()
     import yaml
 
