@@ -118,12 +118,21 @@ def split_comment(line: str) -> tuple[str, str]:
 SUBSCRIPT = re.compile(r"\[\s*:?['\"]?([\w-]+)['\"]?\s*\]")
 
 
+RUBY_PATH = re.compile(r"^\s*[A-Za-z_][\w.]*(?:\s*\[[^\]]*\])+\s*(?:\|\|=|=)(?!=|>|~)\s*(?P<value>.*?)[,;]?\s*$")
+
+
 def key_value(line: str) -> tuple[str, str]:
     """The key and value of an assignment-like line (YAML ``k: v``, Ruby ``k v``/``k = v``, Puppet ``k => v``).
 
-    For a Ruby attribute path (``default['app']['db']['password'] = v``) the key is the last subscript.
+    For a Ruby attribute path (``default['app']['db']['password'] = v``, ``default[:app][:user] = v``) the key
+    is the last subscript.
     """
     code, _ = split_comment(line)
+    path = RUBY_PATH.match(code)
+    if path:
+        subscripts = SUBSCRIPT.findall(code[: path.start("value")])
+        if subscripts:
+            return subscripts[-1], path.group("value")
     m = ASSIGN.match(code)
     if not m:
         return "", code
