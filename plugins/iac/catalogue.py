@@ -353,7 +353,7 @@ def _admin_evidence(s: Snippet) -> list[tuple[str, int]]:
     if INTERFACE_KEY.search(key) or (ADMIN_URL.search(code) and not ADMIN_NAME.match(bare)):
         return [("admin:url_or_interface", -DEFINITIONAL)]  # "admin" names an endpoint or a path, not an account
     if re.match(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)*$", bare):
-        return [("admin:email_address", -DEFINITIONAL)]  # "root@localhost" as a ServerAdmin contact: an address, no account
+        return [("admin:email_address", -DEFINITIONAL)]  # "root@localhost" as a ServerAdmin contact, no account
     if ADMIN_NAME.match(bare) or re.search(r"\b(?:root|admin|administrators?|superuser)\b", bare, re.I):
         if ACCOUNT_KEY.search(key) or not key:
             return [("admin:admin_account", +1)]  # a process, file or login runs as an administrator
@@ -387,7 +387,8 @@ CHECKSUM_GIVEN = re.compile(r"\b(?:checksum|sha\d+sum|sha\d+|md5sum|digest|signa
 CHECKSUM_URL = re.compile(r"\.(?:sha\d+|md5|sha\d+sum|md5sum|asc|sig|gpg)\b['\"]?", re.I)
 CHECK_DISABLED = re.compile(r"\b(?:gpgcheck|gpg_check|repo_gpgcheck|disable_gpg_check|validate_checksum|"
                             r"verify_checksum|check_signature|allow_unauthenticated|allow_downgrade|nogpgcheck|"
-                            r"--no-check-certificate|--nogpgcheck|--allow-unauthenticated|skip_verify|insecure)\b", re.I)
+                            r"--no-check-certificate|--nogpgcheck|--allow-unauthenticated|skip_verify|insecure)\b",
+                            re.I)
 NOT_A_DOWNLOAD = re.compile(r"^\s*(?:get_checksum|get_md5|get_mime|get_attributes|checksum_algorithm)\s*:", re.I)
 PACKAGE_MANAGER = re.compile(r"\b(?:apt|yum|dnf|zypper|package|pip|gem|npm|apk|portage|pacman|homebrew)\b", re.I)
 
