@@ -215,11 +215,14 @@ def test_default_model_ships_offline_and_meets_the_bars(tmp_path):
 
 def test_default_model_is_used_without_model_flag_and_passes_unseen_smells(tmp_path):
     out = tmp_path / "o.json"
-    res = run_subprocess("filter", EXAMPLES / "chef" / "glitch.csv", "--source-root", EXAMPLES / "chef",
-                         "--format", "json", "-o", out)
+    csv = tmp_path / "glitch.csv"  # the example's findings and one of a smell no labelled row covers
+    csv.write_text((EXAMPLES / "chef" / "glitch.csv").read_text() + "recipes/default.rb,10,"
+                   "sec_full_permission_filesystem,Full permission to the filesystem - x (CWE-732),mode\n")
+    res = run_subprocess("filter", csv, "--source-root", EXAMPLES / "chef", "--format", "json", "-o", out)
     assert res.returncode == 0, res.stderr
     records = json.loads(out.read_text())
-    unseen = [r for r in records if r["smell"] == "no_integrity_check"]
+    assert [r["verdict"] for r in records if r["smell"] == "no_integrity_check"] == ["kept"]  # judged now
+    unseen = [r for r in records if r["smell"] == "full_permission_filesystem"]
     assert unseen and all(r["verdict"] == "not-scored" and r["score"] is None for r in unseen)
     assert all(r["model"] == "features-default" for r in records if r["score"] is not None)
 
