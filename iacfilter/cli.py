@@ -474,12 +474,33 @@ def plugins_cmd(as_json_):
     """List the loaded plugins: what each registers (scanners, readers, technologies, scorers, rules maps,
     champions: name, kind) and from which module."""
     items = plugins.everything()
+    covers = {i.name: _champion_coverage(i.item) for i in items if i.kind == "champion"}
     if as_json_:
-        click.echo(json.dumps([{"plugin": i.plugin, "name": i.name, "kind": i.kind, "module": i.module}
-                               for i in items], indent=2))
+        click.echo(json.dumps([{"plugin": i.plugin, "name": i.name, "kind": i.kind, "module": i.module,
+                                **(covers.get(i.name, {}) if i.kind == "champion" else {})} for i in items], indent=2))
         return
-    click.echo(columns([("PLUGIN", "NAME", "KIND", "MODULE")] + [(i.plugin, i.name, i.kind, i.module) for i in items]),
-               nl=False)
+    rows = [("PLUGIN", "NAME", "KIND", "MODULE", "JUDGES / PASSES THROUGH")]
+    for i in items:
+        c = covers.get(i.name) if i.kind == "champion" else None
+        rows.append((i.plugin, i.name, i.kind, i.module, _coverage_text(c) if c else ""))
+    click.echo(columns(rows), nl=False)
+
+
+def _champion_coverage(champion) -> dict:
+    """What a registered champion judges (smells, technologies) and what it passes through untouched."""
+    import yaml
+
+    try:
+        manifest = yaml.safe_load((Path(champion.path) / "champion.yaml").read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return {"smells": [], "technologies": [], "passes_through": []}
+    return {"smells": list(manifest.get("smells") or []), "technologies": list(manifest.get("technologies") or []),
+            "passes_through": list(manifest.get("passes_through") or [])}
+
+
+def _coverage_text(c: dict) -> str:
+    text = f"{len(c['smells'])} smells on {', '.join(c['technologies']) or '-'}"
+    return text + (f"; not judged: {', '.join(c['passes_through'])}" if c["passes_through"] else "")
 
 
 def main():

@@ -21,6 +21,11 @@ def summary(findings: Sequence[Finding], verdicts: Sequence[Verdict], models: Se
         f"iacfilter: {len(verdicts)} findings in, {reported} reported, {total[FILTERED]} filtered "
         f"({'; '.join(f'model {m}, threshold {t:.2f}' for m, t in models)})",
     ]
+    not_judged = Counter(f"{f.smell or f.rule} ({f.tech or 'no technology'})"
+                         for f, v in zip(findings, verdicts) if v.verdict == NOT_SCORED)
+    if not_judged:
+        lines.append("iacfilter: not judged, passed through untouched: "
+                     + ", ".join(f"{what} x{n}" for what, n in sorted(not_judged.items())))
     if total[UNSCORED]:
         lines.append(f"iacfilter: warning: {total[UNSCORED]} finding(s) could not be scored and were kept")
     if not verdicts:

@@ -65,11 +65,20 @@ def test_explain_json_agrees_with_the_output_and_the_model(out, dataset):
     assert abs(sum(weights) + model.scorer.bias - math.log(p / (1 - p))) < 1e-6
 
 
-def test_a_line_with_two_findings_explains_both_and_not_scored_says_why(out):
+def test_a_line_with_two_findings_explains_both_and_not_scored_says_why(out, tmp_path):
     res = run_subprocess("explain", out, "playbooks/site.yml:9", "--source-root", ROOT)
     assert res.returncode == 0, res.stderr
     assert res.stdout.count("playbooks/site.yml:9") == 2
-    assert "not-scored" in res.stdout and "IAC-EMPTY-PASSWORD" in res.stdout
+    assert "IAC-EMPTY-PASSWORD" in res.stdout and "catalogue prior: empty:empty_string" in res.stdout
+    # a smell no model judges (no labelled finding of it exists) is passed through, and explain says why
+    csv = tmp_path / "g.csv"
+    csv.write_text("PATH,LINE,ERROR,DESCRIPTION,CODE\nplaybooks/site.yml,9,sec_full_permission_filesystem,"
+                   "Full permission to the filesystem - x (CWE-732),api_token\n")
+    sarif = tmp_path / "o.sarif"
+    assert run_subprocess("filter", csv, "--source-root", ROOT, "-q", "-o", sarif).returncode == 0
+    res = run_subprocess("explain", sarif, "playbooks/site.yml:9", "--source-root", ROOT)
+    assert res.returncode == 0, res.stderr
+    assert "not-scored" in res.stdout and "no installed model covers full_permission_filesystem" in res.stdout
 
 
 def test_rationale_and_a_scorer_without_explain(tmp_path, out):

@@ -71,11 +71,48 @@ def test_recall_first_threshold_is_cross_validated_on_train_and_val(tmp_path):
     assert res.returncode == 0, res.stderr
     m = json.loads((tmp_path / "trial" / "metrics.json").read_text())
     assert m["threshold_objective"] == {"objective": "recall", "min_recall": 0.95,
-                                        "cross_validated": {"folds": 3, "on": "train+val"}}
+                                        "cross_validated": {"folds": 3, "grouped_by": "script", "on": "train + val"}}
     cv = m["cv"]
     assert cv["n"] == 280 and len(cv["per_fold"]) == 3 and m["best_threshold"] == cv["threshold"]
     assert cv["at_threshold"]["recall"] >= 0.95  # the pooled out-of-fold scores meet the recall floor
     assert 0 < cv["f1"]["mean"] <= 1 and cv["f1"]["sd"] >= 0
+
+
+def test_cross_validation_never_splits_a_script_over_two_folds():
+    from iacfilter_training.crossval import group_of, grouped_folds
+
+    examples = load_dataset(DATA / "train.jsonl")[:400] + load_dataset(DATA / "val.jsonl")
+    folds = grouped_folds(examples, 5, seed=3)
+    assert sorted(i for f in folds for i in f) == list(range(len(examples)))
+    fold_of_group: dict[str, set[int]] = {}
+    for k, fold in enumerate(folds):
+        for i in fold:
+            fold_of_group.setdefault(group_of(examples[i], i), set()).add(k)
+    assert all(len(ks) == 1 for ks in fold_of_group.values())
+    shared_scripts = {e.row["file"] for e in load_dataset(DATA / "val.jsonl")} & {e.row["file"] for e in examples[:400]}
+    assert shared_scripts  # train and val share scripts: stratifying by row alone would leak them across folds
+
+
+def test_a_recall_floor_holds_on_each_named_subset_not_only_on_the_pool():
+    from iacfilter import plugins
+    from iacfilter_training import metrics as m
+    from iacfilter_training.crossval import cross_validate
+
+    train = load_dataset(DATA / "train.jsonl")
+    hard = [e for e in train if e.snippet.smell == "hard_coded_secret"][:240]
+    easy = [e for e in train if e.snippet.smell == "use_of_http"][:120]  # nearly all TP: easy recall
+    subsets = {"hard": list(range(len(hard))), "easy": list(range(len(hard), len(hard) + len(easy)))}
+    kwargs = dict(folds=3, seed=1, grid=m.thresholds(0.05, 0.95, 0.01), objective="recall", min_recall=0.95,
+                  log=lambda msg: None, subsets=subsets)
+    backend = plugins.scorers()["features"]
+    params = {"bits": 12, "context_weight": 0.5, "prior_weight": 4.0, "class_weight": "balanced"}
+    floored = cross_validate(backend, params, hard + easy, floor_on=["hard", "easy"], **kwargs)
+    labels, scores = floored["labels"], floored["scores"]
+    for idx in subsets.values():
+        assert m.metrics([labels[i] for i in idx], [scores[i] for i in idx], floored["threshold"])["recall"] >= 0.95
+    pooled = cross_validate(backend, params, hard + easy, **kwargs)
+    assert pooled["threshold"] >= floored["threshold"]
+    assert set(floored["subsets"]) == {"hard", "easy"} and floored["subsets"]["hard"]["n"] == len(hard)
 
 
 def test_features_pipeline_round_trip(tmp_path):
@@ -178,11 +215,14 @@ def test_default_model_ships_offline_and_meets_the_bars(tmp_path):
 
 def test_default_model_is_used_without_model_flag_and_passes_unseen_smells(tmp_path):
     out = tmp_path / "o.json"
-    res = run_subprocess("filter", EXAMPLES / "chef" / "glitch.csv", "--source-root", EXAMPLES / "chef",
-                         "--format", "json", "-o", out)
+    csv = tmp_path / "glitch.csv"  # the example's findings and one of a smell no labelled row covers
+    csv.write_text((EXAMPLES / "chef" / "glitch.csv").read_text() + "recipes/default.rb,10,"
+                   "sec_full_permission_filesystem,Full permission to the filesystem - x (CWE-732),mode\n")
+    res = run_subprocess("filter", csv, "--source-root", EXAMPLES / "chef", "--format", "json", "-o", out)
     assert res.returncode == 0, res.stderr
     records = json.loads(out.read_text())
-    unseen = [r for r in records if r["smell"] == "no_integrity_check"]
+    assert [r["verdict"] for r in records if r["smell"] == "no_integrity_check"] == ["kept"]  # judged now
+    unseen = [r for r in records if r["smell"] == "full_permission_filesystem"]
     assert unseen and all(r["verdict"] == "not-scored" and r["score"] is None for r in unseen)
     assert all(r["model"] == "features-default" for r in records if r["score"] is not None)
 

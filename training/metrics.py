@@ -34,6 +34,11 @@ def metrics(labels, scores, threshold: float) -> dict[str, float]:
     return from_confusion(confusion(labels, scores, threshold))
 
 
+def decisions(labels: Sequence[int], kept: Sequence[int]) -> dict[str, float]:
+    """Metrics of keep (1) / filter (0) decisions already made, each at its own threshold."""
+    return from_confusion(confusion(labels, kept, 0.5))
+
+
 def grouped(labels, scores, groups: Sequence[str], threshold: float) -> dict[str, dict]:
     by: dict[str, tuple[list, list]] = defaultdict(lambda: ([], []))
     for y, p, g in zip(labels, scores, groups):

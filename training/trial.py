@@ -26,6 +26,26 @@ from . import metrics as m
 DEFAULT_THRESHOLDS = {"start": 0.30, "stop": 0.70, "step": 0.01}
 
 
+
+def floor_subsets(train_files) -> list[str]:
+    """Where a recall floor must hold: the first train file with val, and each further train file."""
+    stems = [Path(str(f)).stem for f in train_files]
+    return [f"{stems[0]}+val", *stems[1:]] if len(stems) > 1 else []
+
+
+def dataset_subsets(train_files, sizes: list[int], n_val: int) -> dict[str, list[int]]:
+    """Row indices of train + val (rows in that order) per dataset file, and of the first train file with val
+    (the shipped split the headline figures are quoted on)."""
+    out, start = {}, 0
+    for f, n in zip(train_files, sizes):
+        out[Path(str(f)).stem] = list(range(start, start + n))
+        start += n
+    out["val"] = list(range(start, start + n_val))
+    if len(train_files) > 1:
+        out[f"{Path(str(train_files[0])).stem}+val"] = out[Path(str(train_files[0])).stem] + out["val"]
+    return out
+
+
 def load_config(path: str | Path) -> dict[str, Any]:
     try:
         config = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
@@ -81,7 +101,9 @@ def run_trial(config: dict[str, Any], out_dir: str | Path, log: Callable[[str], 
         if model_dir.exists():
             shutil.rmtree(model_dir)
         model_dir.mkdir()
-    train_set, val_set = load_dataset(config["train"]), load_dataset(config["val"])
+    train_files = config["train"] if isinstance(config["train"], (list, tuple)) else [config["train"]]
+    parts = [load_dataset(f) for f in train_files]
+    train_set, val_set = [e for p in parts for e in p], load_dataset(config["val"])
     log(describe_problems(train_set, "train"))
     log(describe_problems(val_set, "val"))
     backend = plugins.scorers()[config["backend"]]
@@ -104,7 +126,9 @@ def run_trial(config: dict[str, Any], out_dir: str | Path, log: Callable[[str], 
         from .crossval import cross_validate
 
         cv = cross_validate(backend, dict(config.get("params") or {}), train_set + val_set, folds=folds, seed=seed,
-                            grid=grid, objective=objective, min_recall=min_recall, log=log)
+                            grid=grid, objective=objective, min_recall=min_recall, log=log,
+                            subsets=dataset_subsets(train_files, [len(p) for p in parts], len(val_set)),
+                            floor_on=floor_subsets(train_files))
         best = {"threshold": cv["threshold"]}
         log(f"cross-validation ({folds} folds on train + val): threshold {cv['threshold']:.2f}, F1 "
             f"{cv['f1']['mean']:.3f} ± {cv['f1']['sd']:.3f}, recall {cv['recall']['mean']:.3f} ± {cv['recall']['sd']:.3f}")
@@ -124,7 +148,8 @@ def run_trial(config: dict[str, Any], out_dir: str | Path, log: Callable[[str], 
         "val_at_0.5": m.metrics(labels, scores, 0.5),
         "best_threshold": best["threshold"],
         "threshold_objective": {"objective": objective, **({"min_recall": min_recall} if objective == "recall" else {}),
-                                **({"cross_validated": {"folds": folds, "on": "train+val"}} if cv else {})},
+                                **({"cross_validated": {"folds": folds, "grouped_by": "script", "on": " + ".join(
+                                    [*(Path(str(f)).stem for f in train_files), "val"])}} if cv else {})},
         **({"cv": {k: v for k, v in cv.items() if k not in ("scores", "labels")}} if cv else {}),
         "val": m.metrics(labels, scores, best["threshold"]),
         "threshold_sweep": sweep,

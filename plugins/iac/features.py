@@ -47,9 +47,12 @@ KEY_KEY = re.compile(r"key|cert|pem|ssl|gpg|fingerprint|id_rsa", re.I)
 COMMENT_KW = re.compile(r"\b(todo|fixme|hack|xxx|bug|fix|broken|workaround|temporary|kludge)\b", re.I)
 COMMENT_KW_UPPER = re.compile(r"\b(TODO|FIXME|HACK|XXX|BUG)\b")
 COMMENT_KW_INWORD = re.compile(r"(todo|fixme|hack|xxx|bug)", re.I)
+# the keyword itself, inflected ("bugs", "todos", "hacky"), as against the letters inside another word ("debug",
+# "mastodon"): a different kind of evidence
+COMMENT_KW_INFLECTED = re.compile(r"\b(?:todos|bugs|buggy|hacks|hacky|hacked|fixmes)\b", re.I)
 LOCAL_URL = re.compile(r"https?://(?:localhost|127\.|0\.0\.0\.0|\[::1\]|10\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.)", re.I)
 EXAMPLE_URL = re.compile(r"https?://[^/\s]*(?:example|test|invalid|local)\b", re.I)
-NAMESPACE_URL = re.compile(r"https?://(?:www\.)?(?:w3\.org|purl\.org|xmlns|schemas?\.|apache\.org/licenses|"
+NAMESPACE_URL = re.compile(r"https?://(?:www\.)?(?:w3\.org|xmlns|schemas?\.|apache\.org/licenses|"
                            r"opensource\.org|gnu\.org|json-schema)|xmlns|#\"?$", re.I)
 DOC_URL = re.compile(r"https?://[^\s]*(?:/docs?/|/wiki/|/issues?/|/browse/|github\.com|readthedocs)", re.I)
 WEAK_CRYPTO = re.compile(r"\b(md5|sha1|sha-1|des|rc4|3des)\b", re.I)
@@ -91,7 +94,9 @@ def extract(s: Snippet) -> list[str]:
         "key_keyish": bool(KEY_KEY.search(key)),
         "kw": bool(COMMENT_KW.search(line)),
         "kw_upper": bool(COMMENT_KW_UPPER.search(line)),
-        "kw_inword": bool(COMMENT_KW_INWORD.search(line)) and not COMMENT_KW.search(line),
+        "kw_inflected": bool(COMMENT_KW_INFLECTED.search(line)),
+        "kw_inword": bool(COMMENT_KW_INWORD.search(line)) and not COMMENT_KW.search(line)
+        and not COMMENT_KW_INFLECTED.search(line),
         "kw_leading": bool(re.match(r"^[#/*\s-]*(todo|fixme|hack|xxx|bug)\b", line, re.I)),
         "http": "http://" in line.lower(),
         "url_local": bool(LOCAL_URL.search(line)),
