@@ -41,8 +41,8 @@ def read(name):
 
 
 def check_details(d):
-    assert set(d) == DETAIL_KEYS
-    assert all(isinstance(d[k], str) for k in DETAIL_KEYS - {"request", "response"})
+    assert DETAIL_KEYS <= set(d) <= DETAIL_KEYS | {"rule_text", "other_info"}
+    assert all(isinstance(d[k], str) for k in set(d) - {"request", "response"})
     assert d["request"] is None or set(d["request"]) == REQUEST_KEYS
     assert d["response"] is None or set(d["response"]) == RESPONSE_KEYS
     for part in (d["request"], d["response"]):

@@ -108,13 +108,24 @@ def test_headers_cut_and_binary_bodies_noted():
     assert max(len(line) for line in s.text.splitlines()) < 400
 
 
-def test_no_exchange_raises_no_snippet_with_the_reason():
-    d = details(scanner="Nuclei", check="http-missing-security-headers", url="https://a.example/",
+def test_no_exchange_raises_no_snippet_with_the_reason_when_nothing_else_is_there():
+    d = details(scanner="Nuclei", check="http-missing-security-headers", url="not-a-url",
                 exchange_note="nuclei ran with -omit-raw: no request or response in the report")
     with pytest.raises(NoSnippet, match="omit-raw"):
         snippet(finding(d, smell="hsts"), None)
     with pytest.raises(NoSnippet, match="no request or response"):
-        snippet(Finding(tool="x", rule="y", path="https://a.example/", line=None), None)
+        snippet(Finding(tool="x", rule="y", path="relative/path", line=None), None)
+
+
+def test_no_exchange_with_a_url_renders_the_evidence_only_and_the_policy_judges_what_it_can():
+    d = details(scanner="ZAP", check="Content Security Policy (CSP) Header Not Set", check_id="10038",
+                url="https://a.example/robots.txt", exchange_note="ZAP's traditional-json report carries no exchange")
+    s = snippet(finding(d, smell="csp"), None)
+    assert "request: (not in the report)" in s.text and "response: (not in the report)" in s.text
+    assert s.data["policy"] == {"label": "FP", "rule": "csp", "reason": "not-html-path", "basis": "url path"}
+    d["url"] = "https://a.example/login"  # an HTML page or not: without the response the policy cannot say
+    with pytest.raises(NoSnippet, match="carries no exchange; what it says without one .* does not decide"):
+        snippet(finding(d, smell="csp"), None)
 
 
 @pytest.fixture

@@ -1,5 +1,8 @@
 """POLICY.md as code: one small function per rule, judging the evidence in the exchange.
 
+One implementation for the data generator's labeller (``datagen``) and the scorer (``features.py`` adds the
+verdict of ``evaluate`` to what its model weighs, as a prior it learns on top of).
+
 ``judge(smell, finding, subject)`` reads only the exchange (URL scheme, status, content type, headers,
 cookies, body, the submitted request, the scanner's payload) and the *subject* of the finding (which header,
 cookie flag or form it is about) -- never the scanner's wording, stated reason or severity. Where a report
@@ -11,13 +14,14 @@ POLICY.md does not decide the case (the generator never emits those).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qs, urlsplit
 
-from ..exchange import header
+from .exchange import header
 
 HSTS_MIN_AGE = 15552000
 HTML_TYPES = ("text/html", "application/xhtml+xml", "image/svg+xml")
@@ -61,6 +65,7 @@ class Verdict:
     rule: str             # the POLICY.md rule that decided it
     reason: str           # what about the evidence decided it (a key for the analysis writer)
     facts: dict = field(default_factory=dict)  # the evidence the analysis cites
+    basis: str = "exchange"  # what decided: the exchange, or (no exchange) the evidence, url, parameter ...
 
 
 # ---------------------------------------------------------------- reading the exchange
@@ -137,8 +142,11 @@ def is_session_cookie(name: str) -> bool:
 
 
 def serves_https(f: dict) -> bool:
-    """The exchange shows that the host serves HTTPS: an https URL, or a redirect/link to https on this host."""
+    """The host serves HTTPS: an https URL, a redirect/link to https on this host, or (site context) another
+    finding of the same run showed it (``f["site"]["https_hosts"]``; cookies are not separated by port)."""
     if scheme(f) == "https":
+        return True
+    if host(f) and host(f) in ((f.get("site") or {}).get("https_hosts") or ()):
         return True
     h = re.escape(host(f))
     loc = header(resp_headers(f), "Location") or ""
@@ -502,6 +510,9 @@ def _csrf_endpoint(f: dict) -> Verdict | None:
         if is_session_cookie(name) and attrs.get("samesite", "").lower() in ("lax", "strict"):
             return _v("FP", "csrf", "request-samesite", action=path, cookie=name, samesite=attrs["samesite"],
                       method=method(f))
+    if host(f) and host(f) in ((f.get("site") or {}).get("samesite_session_hosts") or ()):
+        return _v("FP", "csrf", "request-samesite", action=path, cookie="(another response of this host)",
+                  samesite="Lax/Strict", method=method(f))
     return _v("TP", "csrf", "request-empty-token" if tokens else "request-no-token", action=path,
               token=tokens[0] if tokens else None, method=method(f), fields=sorted(names))
 
@@ -572,3 +583,195 @@ RULES = {
 def judge(smell: str, finding: dict, subject: dict | None = None) -> Verdict | None:
     """The POLICY.md label of a finding about ``subject`` (header, cookie+flag, form) of ``smell``."""
     return RULES[smell](finding, subject or {})
+
+
+# ---------------------------------------------------------------- what a finding is about (its subject)
+
+SUBJECT_HEADERS = {
+    "framing": ("X-Frame-Options",),
+    "content_sniffing": ("X-Content-Type-Options",),
+    "optional_security_header": ("Referrer-Policy", "Permissions-Policy", "Feature-Policy",
+                                 "Cross-Origin-Resource-Policy", "Cross-Origin-Embedder-Policy",
+                                 "Cross-Origin-Opener-Policy", "Access-Control-Allow-Methods"),
+    "obsolete_header": ("X-XSS-Protection", "Pragma", "Expires"),
+    "version_banner": ("Server", "X-Powered-By", "X-AspNet-Version", "X-AspNetMvc-Version", "X-Generator",
+                       "X-Runtime", "Via", "X-Version", "X-Jenkins", "X-Magento-Version"),
+}
+COOKIE_FLAG_WORDS = (("samesite", "SameSite"), ("httponly", "HttpOnly"), ("secure", "Secure"))
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", (text or "").lower())
+
+
+def _words_of(f: dict) -> str:
+    return " ".join(str(f.get(k) or "") for k in ("check", "check_id", "param", "rule_text"))
+
+
+def _named_header(f: dict, names: tuple[str, ...]) -> str | None:
+    """The header of ``names`` the finding names: its parameter first, then the most specific one in its words."""
+    param = _squash(f.get("param") or "")
+    for name in names:
+        if param and param == _squash(name):
+            return name
+    text = _squash(_words_of(f) + " " + (f.get("evidence") or "")[:300])
+    named = [n for n in names if _squash(n) in text]
+    return max(named, key=len) if named else None
+
+
+def infer_subject(smell: str, f: dict) -> dict:
+    """What the finding is about (a header, a cookie and its flag, a form), read from what the scanner says and
+    the exchange -- the subject ``judge`` needs, which the generator knows and a real report only names."""
+    if smell in SUBJECT_HEADERS:
+        names = SUBJECT_HEADERS[smell]
+        name = _named_header(f, names)
+        if name is None and smell == "version_banner":
+            present = [(n, (header(resp_headers(f), n) or "").lower()) for n in names if header(resp_headers(f), n)]
+            evidence = (f.get("evidence") or "").lower()
+            try:  # a fingerprint record (Wapiti): {"name": ..., "versions": [...]}
+                record = json.loads(evidence) if evidence.lstrip().startswith("{") else {}
+            except ValueError:
+                record = {}
+            record = record if isinstance(record, dict) else {}
+            wanted = [str(v) for v in record.get("versions") or [] if v] + [str(record.get("name") or "").lower()]
+            wanted.append((f.get("check_id") or "").rpartition(":")[2].lower())  # tech-detect:php names PHP
+            name = next((n for want in wanted if want for n, value in present if want in value), None) \
+                or next((n for n, value in present if evidence and (value in evidence or evidence in value)), None) \
+                or next((n for n, value in present if VERSION.search(value)), present[0][0] if present else None)
+        if name is None and len(names) == 1 or name is None and smell == "obsolete_header":
+            name = names[0]
+        return {"header": name} if name else {}
+    if smell == "cookie_flags":
+        words = _squash(_words_of(f))
+        flag = next((label for key, label in COOKIE_FLAG_WORDS if key in words), None)
+        if flag is None:
+            flag = next((label for key, label in COOKIE_FLAG_WORDS if key in _squash(f.get("evidence") or "")), None)
+        names = [c[0] for c in cookies_set(f)]
+        param, evidence = f.get("param") or "", f.get("evidence") or ""
+        name = (param if param in names else None) or next((n for n in names if n and n in evidence), None) \
+            or next((n for n in names if n and n in (f.get("check") or "")), None) or (names[0] if len(names) == 1 else None)
+        if name is None and f.get("response") is None:
+            name = param or (re.findall(r"[\w.-]+", evidence.split("=")[0]) or [None])[-1]
+        return {"cookie": name, "flag": flag} if name and flag else {}
+    if smell == "csrf":
+        evidence = f.get("evidence") or ""
+        actions = [x["action"] for x in forms(body(f)) if x["action"] and x["action"] in evidence]
+        return {"form_action": max(actions, key=len)} if actions else {}
+    return {}
+
+
+# ---------------------------------------------------------------- site context: what the run shows of each host
+
+def site_context(findings: list[dict]) -> dict:
+    """What all findings of one run (several reports together) reveal about their hosts: which serve HTTPS
+    (an https URL, or a redirect or link to https on the same host, on any port), and which set their session
+    cookie with ``SameSite=Lax/Strict`` (that protects a form of the host whose own finding shows no response)."""
+    https = sorted({host(f) for f in findings if host(f) and serves_https({**f, "site": None})})
+    samesite = sorted({host(f) for f in findings if host(f) and _samesite_session(f)})
+    return {"https_hosts": https, "samesite_session_hosts": samesite}
+
+
+def _samesite_session(f: dict) -> str | None:
+    """The session cookie this response sets with ``SameSite=Lax/Strict`` (its name), or None."""
+    return next((name for name, _, attrs in cookies_set(f)
+                 if is_session_cookie(name) and attrs.get("samesite", "").lower() in ("lax", "strict")), None)
+
+
+# ---------------------------------------------------------------- partial evidence: no exchange in the report
+
+STATIC_PATH = re.compile(r"(?:\.(?:css|js|mjs|map|png|jpe?g|gif|ico|webp|bmp|woff2?|ttf|otf|eot|json|txt|xml|pdf|zip|"
+                         r"gz|mp4|mp3|webm)|/robots\.txt|/sitemap\.xml|/favicon\.ico|/\.well-known/[\w.-]+)$", re.I)
+HSTS_AGE = re.compile(r"max-age\s*=\s*\"?(\d+)", re.I)
+
+
+def _path(f: dict) -> str:
+    return urlsplit(f.get("url") or "").path or "/"
+
+
+def _said(f: dict) -> str:
+    return f"{f.get('evidence') or ''}\n{f.get('other_info') or ''}"
+
+
+def judge_evidence(smell: str, f: dict, subject: dict) -> Verdict | None:
+    """POLICY.md applied to what a report without the response still carries (URL, parameter, the evidence
+    string, other-info); None when that cannot decide (the finding is then kept). ``basis`` names what decided."""
+    evidence, path, url_scheme = f.get("evidence") or "", _path(f), scheme(f)
+    static = STATIC_PATH.search(path)
+    if smell == "hsts":
+        if url_scheme == "http":
+            return Verdict("FP", "hsts", "plain-http", {"url": f.get("url")}, "url scheme")
+        m = HSTS_AGE.search(evidence)
+        if url_scheme == "https" and m:
+            age = int(m.group(1))
+            return Verdict("TP" if age < HSTS_MIN_AGE else "FP", "hsts", "too-short" if age < HSTS_MIN_AGE else
+                           "sufficient", {"value": evidence, "age": age}, "evidence")
+        return None
+    if smell in ("csp", "framing", "content_sniffing", "optional_security_header"):
+        if static:
+            return Verdict("FP", "csp" if smell == "csp" else "optional-headers", "not-html-path",
+                           {"path": path}, "url path")
+        if smell == "csp" and re.search(r"\b(default|script)-src\b", evidence, re.I):
+            weakness = csp_weakness(evidence)
+            return Verdict("TP" if weakness else "FP", "csp", weakness or "sound", {"value": evidence}, "evidence")
+        return None
+    if smell == "obsolete_header":
+        return rule_obsolete_header(f, subject or {"header": "X-XSS-Protection"})
+    if smell == "version_banner":
+        value = evidence.split(":", 1)[-1].strip() if evidence else ""
+        if not value:
+            return None
+        if VERSION.search(value):
+            return Verdict("TP", "banner", "version", {"value": value}, "evidence")
+        return Verdict("FP", "banner", "product-only", {"value": value}, "evidence")
+    if smell == "cacheable_sensitive_content":
+        if re.search(r"\b(no-store|private)\b", evidence, re.I):
+            return Verdict("FP", "caching", "not-storable", {"cache_control": evidence}, "evidence")
+        if static:
+            return Verdict("FP", "caching", "public", {"path": path}, "url path")
+        if SENSITIVE_PATH.search(path + (f"?{urlsplit(f.get('url') or '').query}" or "")):
+            return Verdict("TP", "caching", "sensitive-storable", {"path": path}, "url path")
+        return None
+    if smell == "cors":
+        m = re.search(r"Access-Control-Allow-Origin\s*:\s*(\S+)", evidence, re.I)
+        if m and m.group(1) == "*":
+            if SENSITIVE_PATH.search(path):
+                return Verdict("TP", "cors", "wildcard-sensitive", {"value": "*", "path": path}, "evidence and url path")
+            if static:
+                return Verdict("FP", "cors", "wildcard-public", {"value": "*", "path": path}, "evidence and url path")
+        return None
+    if smell == "xss":
+        attack = reflected_input(f)
+        if attack and re.search(r"[<>\"']", attack) and attack in evidence:
+            return Verdict("TP", "xss", "unencoded", {"attack": attack}, "evidence")
+        return None
+    if smell == "server_error_disclosure":
+        m = INTERNALS.search(_said(f))
+        return Verdict("TP", "server-error", "internals", {"marker": m.group(0)}, "evidence") if m else None
+    if smell == "exposed_file":
+        m = SOURCE_LIKE.search(evidence)
+        return Verdict("TP", "backup-file", "source", {"marker": m.group(0).strip()}, "evidence") if m else None
+    if smell in ("cookie_flags", "certificate", "csrf", "http_methods"):  # their rules read what stands in
+        verdict = RULES[smell](f, subject) if (smell != "cookie_flags" or subject.get("cookie")) else None
+        basis = {"cookie_flags": "cookie named by the scanner", "certificate": "scanner's certificate observation",
+                 "csrf": "submitted form data", "http_methods": "request method"}[smell]
+        return Verdict(verdict.label, verdict.rule, verdict.reason, verdict.facts, basis) if verdict else None
+    return None
+
+
+def evaluate(smell: str, f: dict, subject: dict | None = None) -> Verdict | None:
+    """POLICY.md's verdict on a finding as a reader delivered it (``exchange.py``'s shape), its subject inferred
+    from its words where not given; judged on the evidence alone where the report keeps no response. None where
+    the policy cannot decide."""
+    if smell not in RULES:
+        return None
+    subject = infer_subject(smell, f) if subject is None else subject
+    try:
+        if f.get("response") is None:
+            return judge_evidence(smell, f, subject)
+        if smell in SUBJECT_HEADERS and not subject.get("header"):
+            return None
+        if smell == "cookie_flags" and not subject.get("cookie"):
+            return None
+        return judge(smell, f, subject)
+    except (KeyError, ValueError, TypeError, IndexError, StopIteration):  # evidence the rule cannot read
+        return None
