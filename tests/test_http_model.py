@@ -81,7 +81,7 @@ def test_backend_trains_and_round_trips_through_a_champion(tmp_path, run_cli):
     p_tp, p_fp = (s.p for s in model.scorer.score([http.snippet(tp, None), http.snippet(fp, None)]))
     assert p_tp >= model.threshold > p_fp
     top = model.scorer.explain(http.snippet(tp, None))
-    assert top[0][1] > 0 and any(name.startswith("sf=hsts|") for name, _ in top[:3])
+    assert top[0][1] > 0 and any(name.startswith(("sf=hsts|", "p=hsts|", "p=any|TP")) for name, _ in top[:3])
 
 
 def test_shipped_http_default_loads_by_name_and_refuses_options():

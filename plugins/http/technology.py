@@ -133,8 +133,8 @@ def _given(finding: Finding) -> dict[str, Any]:
 
 
 def _with_site(d: dict[str, Any], finding: Finding) -> dict[str, Any]:
-    site = _given(finding).get("site")
-    return {**d, "site": site} if site else d
+    given = _given(finding)
+    return {**d, **{k: given[k] for k in ("site", "borrowed") if given.get(k)}}
 
 
 def finding_details(finding: Finding) -> dict[str, Any]:
@@ -306,7 +306,7 @@ def owns(finding: Finding) -> bool:
 
 
 def snippet(finding: Finding, sources=None) -> Snippet:
-    return render(finding.smell, finding_details(finding))
+    return render(finding.smell, with_borrowed(finding_details(finding)))
 
 
 def example(row: dict) -> Snippet:
@@ -391,13 +391,46 @@ def infer_smell(finding: Finding) -> tuple[str | None, str]:
     return match.smell, match.note
 
 
+def _url_key(url: str) -> tuple | None:
+    if not HTTP_URL.match(url or ""):
+        return None
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query
+
+
 def context(findings) -> None:
-    """Site context: what all web findings of one run show of each host, handed to each finding's details."""
-    site = site_context([finding_details(f) for f in findings])
-    for f in findings:
+    """Site context: what all web findings of one run show of each host (which serve HTTPS, which protect their
+    session cookie with SameSite), handed to each finding's details; and, for a finding whose report keeps no
+    response (drheader's JSON, Wapiti's cookie findings), the response another report of this run kept for the
+    same URL (``borrowed``, with where it came from: the scanner's own result is never rewritten)."""
+    all_details = [finding_details(f) for f in findings]
+    site = site_context(all_details)
+    responses: dict[tuple, tuple[int, dict, str]] = {}
+    for d in all_details:
+        key, response = _url_key(d.get("url") or ""), d.get("response")
+        if key is None or not response or (d.get("method") or "GET").upper() not in ("GET", ""):
+            continue
+        rank = 2 if (response.get("body") or "").strip() else 1  # a response with its body tells more
+        if rank > responses.get(key, (0,))[0]:
+            responses[key] = (rank, response, d.get("scanner") or "another scanner")
+    for f, d in zip(findings, all_details):
         if not isinstance(f.details, dict):
             f.details = {}
         f.details["site"] = site
+        key = _url_key(d.get("url") or "")
+        if not d.get("response") and key in responses:
+            _, response, scanner = responses[key]
+            f.details["borrowed"] = {"response": response, "from": scanner}
+
+
+def with_borrowed(d: dict[str, Any]) -> dict[str, Any]:
+    """The details with the response another report of the run kept for the same URL, where this one has none."""
+    borrowed = d.get("borrowed")
+    d = {k: v for k, v in d.items() if k != "borrowed"}
+    if d.get("response") or not isinstance(borrowed, dict) or not borrowed.get("response"):
+        return d
+    note = f"response from {borrowed.get('from')}'s report of the same URL in this run"
+    return {**d, "response": borrowed["response"], "exchange_note": "; ".join(x for x in (d.get("exchange_note"), note) if x)}
 
 
 HTTP = Technology(
