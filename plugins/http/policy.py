@@ -650,6 +650,9 @@ def infer_subject(smell: str, f: dict) -> dict:
         param, evidence = f.get("param") or "", f.get("evidence") or ""
         name = (param if param in names else None) or next((n for n in names if n and n in evidence), None) \
             or next((n for n in names if n and n in (f.get("check") or "")), None) or (names[0] if len(names) == 1 else None)
+        if name is None and flag and len(names) > 1:  # unnamed: the one cookie that really lacks the flag
+            lacking = [n for n, _, attrs in cookies_set(f) if flag.lower() not in attrs]
+            name = lacking[0] if len(lacking) == 1 else None
         if name is None and f.get("response") is None:
             name = param or (re.findall(r"[\w.-]+", evidence.split("=")[0]) or [None])[-1]
         return {"cookie": name, "flag": flag} if name and flag else {}
