@@ -21,53 +21,15 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
-import yaml
-
-from iacfilter.rules import load_rules_map
 from iacfilter_plugins.http import smells
-from iacfilter_plugins.http.datagen.generate import generate
 
 REPO = Path(__file__).resolve().parents[1]
-WORDINGS = smells.MATCHER_DIR / "wordings.yaml"
 SCANNER_GROUP = {"burp suite": "burp", "mozilla http observatory": "observatory", "observatory": "observatory"}
 
 
 def group(scanner: str) -> str:
     name = scanner.lower()
     return SCANNER_GROUP.get(name, name)
-
-
-def wordings(real: Path | None, n_generated: int = 3000, seed: int = 11) -> list[dict]:
-    rows = smells.rules_map_wordings(load_rules_map().rules)
-    doc = yaml.safe_load(WORDINGS.read_text(encoding="utf-8"))
-    for scanner, code, name in doc.get("other") or []:
-        rows.append({"scanner": scanner, "text": f"{code} {name}", "smell": smells.OTHER, "source": "wordings.yaml"})
-    for smell, entries in (doc.get("smells") or {}).items():
-        for scanner, code, name in entries:
-            rows.append({"scanner": scanner, "text": f"{code} {name}", "smell": smell, "source": "wordings.yaml"})
-    for smell, names in (doc.get("headers") or {}).items():
-        for name in names:
-            rows.append({"scanner": "headers", "text": name, "smell": smell, "source": "wordings.yaml"})
-    seen = set()
-    for r in generate(n_generated, seed):
-        f = r["finding"]
-        text = smells.rule_words(f)
-        if (f["scanner"], text, r["smell"]) not in seen:
-            seen.add((f["scanner"], text, r["smell"]))
-            rows.append({"scanner": f["scanner"], "text": text, "smell": r["smell"], "source": "generator"})
-    if real is not None:
-        seen = set()
-        for line in (real / "labels.jsonl").read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            r = json.loads(line)
-            subject = r.get("subject") or {}
-            param = subject.get("header") or subject.get("cookie") or ""
-            text = " ".join(x for x in (r["rule_id"], r["rule_title"], param) if x)
-            if (r["scanner"], text, r["smell"]) not in seen:
-                seen.add((r["scanner"], text, r["smell"]))
-                rows.append({"scanner": r["scanner"], "text": text, "smell": r["smell"], "source": "real corpus"})
-    return rows
 
 
 def held_out(rows: list[dict], bits: int, C: float) -> list[tuple[dict, str, float]]:
@@ -127,7 +89,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.real is not None and not (args.real / "labels.jsonl").is_file():
         sys.exit(f"{args.real}: no labels.jsonl")
-    rows = wordings(args.real)
+    rows = smells.training_wordings(args.real)
     predictions = held_out(rows, args.bits, args.C)
     threshold = choose_threshold(predictions, args.precision)
     out = report(predictions, threshold)

@@ -33,6 +33,7 @@ VERSION = 1
 TEXT_BUDGET = 600
 CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 WORD = re.compile(r"[a-z][a-z0-9]*|\d+")
+NOISE = re.compile(r"\b(?=[A-Za-z0-9]*\d[A-Za-z0-9]*\d[A-Za-z0-9]*\d)[A-Za-z0-9]{10,}\b")  # ids, hashes, cookie names like DW91…
 
 def rule_words(d: dict[str, Any]) -> str:
     """The words a finding says about itself (HTTP details shape): rule id, check name, the header or cookie it
@@ -43,7 +44,7 @@ def rule_words(d: dict[str, Any]) -> str:
 
 def features(text: str) -> list[str]:
     """Word, word-pair and character 3-5-gram features of a rule's words (CamelCase and ids split)."""
-    words = WORD.findall(CAMEL.sub(" ", text or "").lower())
+    words = WORD.findall(CAMEL.sub(" ", NOISE.sub(" ", text or "")).lower())
     out = [f"w:{w}" for w in words]
     out += [f"b:{a}_{b}" for a, b in zip(words, words[1:])]
     for w in words:
@@ -147,3 +148,48 @@ def rules_map_wordings(rules: Iterable) -> list[dict]:
         for code in (r.code, *r.aliases):
             out.append({"scanner": r.tool, "text": f"{code} {r.name} {r.short}", "smell": r.smell, "source": "rules map"})
     return out
+
+
+WORDINGS = MATCHER_DIR / "wordings.yaml"
+
+
+def training_wordings(real: Path | None = None, n_generated: int = 3000, seed: int = 11) -> list[dict]:
+    """(scanner, text, smell, source) of every wording the matcher learns from: the web rules maps, the
+    extra wordings (``matcher/wordings.yaml``), the generator's scanner wordings and, given ``real`` (the
+    real-scanner corpus), its reviewed labels' rule ids, titles and subjects."""
+    import yaml
+
+    from iacfilter.rules import load_rules_map
+
+    from .datagen.generate import generate
+
+    rows = rules_map_wordings(load_rules_map().rules)
+    doc = yaml.safe_load(WORDINGS.read_text(encoding="utf-8"))
+    for scanner, code, name in doc.get("other") or []:
+        rows.append({"scanner": scanner, "text": f"{code} {name}", "smell": OTHER, "source": "wordings.yaml"})
+    for smell, entries in (doc.get("smells") or {}).items():
+        for scanner, code, name in entries:
+            rows.append({"scanner": scanner, "text": f"{code} {name}", "smell": smell, "source": "wordings.yaml"})
+    for smell, names in (doc.get("headers") or {}).items():
+        for name in names:
+            rows.append({"scanner": "headers", "text": name, "smell": smell, "source": "wordings.yaml"})
+    seen = set()
+    for r in generate(n_generated, seed):
+        f = r["finding"]
+        text = rule_words(f)
+        if (f["scanner"], text, r["smell"]) not in seen:
+            seen.add((f["scanner"], text, r["smell"]))
+            rows.append({"scanner": f["scanner"], "text": text, "smell": r["smell"], "source": "generator"})
+    if real is not None:
+        seen = set()
+        for line in (real / "labels.jsonl").read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            subject = r.get("subject") or {}
+            param = subject.get("header") or subject.get("cookie") or ""
+            text = " ".join(x for x in (r["rule_id"], r["rule_title"], param) if x)
+            if (r["scanner"], text, r["smell"]) not in seen:
+                seen.add((r["scanner"], text, r["smell"]))
+                rows.append({"scanner": r["scanner"], "text": text, "smell": r["smell"], "source": "real corpus"})
+    return rows
