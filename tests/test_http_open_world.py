@@ -179,3 +179,18 @@ def test_a_scanner_named_by_an_alias_finds_its_rules_map(tmp_path, run_cli):
     [result] = verdicts(run_cli, tmp_path, src)
     assert result["properties"]["iacfilter"]["verdict"] in ("kept", "filtered")
     assert "inferred" not in result["properties"]["iacfilter"]["reason"]  # the ZAP map, not the matcher
+
+
+def test_reports_given_together_share_what_they_show_of_a_url(tmp_path, run_cli):
+    """drheader's JSON keeps no response; given with the Observatory's report of the same site, its findings are
+    judged on the response the Observatory kept for the same URL, and say so."""
+    app = REAL / "reports" / "nginx-default"
+    alone = verdicts(run_cli, tmp_path, app / "drheader.json")
+    observatory = [p for p in sorted(app.glob("observatory-*.json")) if '"tests"' in p.read_text()]
+    together = verdicts(run_cli, tmp_path, app / "drheader.json", *observatory)
+    drheader = together[:len(alone)]  # the first input's run comes first
+    assert len(together) > len(alone)
+    judged_alone = sum(r["properties"]["iacfilter"]["verdict"] in ("kept", "filtered") for r in alone)
+    judged = [r for r in drheader if r["properties"]["iacfilter"]["verdict"] in ("kept", "filtered")]
+    assert len(judged) > judged_alone
+    assert any("MDN HTTP Observatory's report of the same URL" in r["properties"]["iacfilter"]["reason"] for r in judged)

@@ -136,6 +136,8 @@ def zap_csp_rule(monkeypatch):
 def test_no_exchange_finding_is_kept_and_marked_by_filter(tmp_path, run_cli, zap_csp_rule):
     no_exchange = dict(WEB_SARIF_RESULT)
     del no_exchange["webRequest"], no_exchange["webResponse"]
+    # another page: no report of the run kept a response for it (site context would lend one for the same URL)
+    no_exchange["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": "https://wiki.example/start.php"}}}]
     log = {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "ZAP"}}, "results": [no_exchange, WEB_SARIF_RESULT]}]}
     src, out = tmp_path / "zap.sarif", tmp_path / "out.sarif"
     src.write_text(json.dumps(log))

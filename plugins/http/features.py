@@ -538,6 +538,8 @@ class HttpFeatureModel:
             note = None
             if verdict and verdict["basis"] != "exchange":
                 note = f"no exchange: the policy judged it {verdict['label']} on the {verdict['basis']}"
+            elif (s.data or {}).get("borrowed_from"):
+                note = f"judged on the response {s.data['borrowed_from']}'s report of the same URL kept in this run"
             out.append(Score(float(1.0 / (1.0 + np.exp(-z))), f"weighed most: {why}" if why else None, note))
         return out
 

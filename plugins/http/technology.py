@@ -247,6 +247,7 @@ def structured(d: dict[str, Any]) -> dict[str, Any]:
         "request_body": (request.get("body") or "")[:DATA_BODY_CHARS],
         "exchange_note": d.get("exchange_note") or "", "other_info": d.get("other_info") or "",
         "rule_text": d.get("rule_text") or "", "site": d.get("site") or {},
+        "borrowed_from": d.get("borrowed_from") or "",
     }
 
 
@@ -430,7 +431,8 @@ def with_borrowed(d: dict[str, Any]) -> dict[str, Any]:
     if d.get("response") or not isinstance(borrowed, dict) or not borrowed.get("response"):
         return d
     note = f"response from {borrowed.get('from')}'s report of the same URL in this run"
-    return {**d, "response": borrowed["response"], "exchange_note": "; ".join(x for x in (d.get("exchange_note"), note) if x)}
+    return {**d, "response": borrowed["response"], "borrowed_from": str(borrowed.get("from") or ""),
+            "exchange_note": "; ".join(x for x in (d.get("exchange_note"), note) if x)}
 
 
 HTTP = Technology(
