@@ -78,6 +78,15 @@ def load_corpus(real: Path) -> list[dict]:
             SKIPPED[str(exc).split(": ", 1)[-1][:80]] += len(records)
             continue
         offset = sum(len(read_findings(p)) for p in earlier_reports(real / report))
+        if records[0]["report_format"] == "testssl-json":  # labelled by the check's place in the array
+            doc = json.loads((real / report).read_text(encoding="utf-8"))
+            for r in records:
+                item = doc[int(r["locator"].strip("/"))]
+                f = next((f for f in findings if f.raw == item), None)
+                if f is None:
+                    raise SystemExit(f"{report}: label {r['id']}: the reader yields no finding for {r['locator']}")
+                out.append({"label": r, "finding": f, "exchange": exchanges.get(r.get("exchange_ref") or "")})
+            continue
         for r in records:
             n = int(r["id"].rsplit("/", 1)[1]) - offset
             if not 0 <= n < len(findings):
@@ -122,7 +131,11 @@ def prepared(corpus: list[dict], form: str) -> list[dict]:
     """Each record's finding in ``form`` through classify (rules map, smell matcher, site context) and render:
     the snippet filter scores (pipeline smell), and the one training sees (the reviewed smell)."""
     findings = [variant(r, form) for r in corpus]
-    classify(findings, load_rules_map(), plugins.technologies(), None)  # site context: the whole corpus is one run
+    by_app = defaultdict(list)
+    for r, f in zip(corpus, findings):
+        by_app[r["label"]["app"]].append(f)
+    for app_findings in by_app.values():  # one run per application: its reports given to filter together
+        classify(app_findings, load_rules_map(), plugins.technologies(), None)
     http = plugins.technologies()["http"]
     out = []
     for r, f in zip(corpus, findings):
@@ -185,20 +198,20 @@ class Matrices:
         http = plugins.technologies()["http"]
         self.gen_x = features.matrix(self.probe, [http.example(r) for r in generated])
         self.gen_y = np.array([1 if r["label"] == "TP" else 0 for r in generated])
-        self.train_items = train_items
-
-    def real_rows(self, indices: list[int]):
-        import scipy.sparse as sp
-
-        snippets, ys = [], []
-        for form in ("with-exchange", "evidence-only"):  # the model learns both forms a report may come in
-            for i in indices:
-                it = self.train_items[form][i]
+        # the model learns both forms a report may come in: with its exchange, and without
+        self.real_index, snippets, ys = [], [], []
+        for form in ("with-exchange", "evidence-only"):
+            for i, it in enumerate(train_items[form]):
                 if it["train_snippet"] is not None:
+                    self.real_index.append(i)
                     snippets.append(it["train_snippet"])
                     ys.append(1 if it["record"]["label"] == "TP" else 0)
-        x = features.matrix(self.probe, snippets) if snippets else sp.csr_matrix((0, 1 << PARAMS["bits"]))
-        return x, np.array(ys)
+        self.real_x, self.real_y = features.matrix(self.probe, snippets), np.array(ys)
+        self.real_index = np.array(self.real_index)
+
+    def real_rows(self, indices: list[int]):
+        rows = np.where(np.isin(self.real_index, np.array(indices, dtype=int)))[0]
+        return self.real_x[rows], self.real_y[rows]
 
     def fit(self, indices: list[int], config: dict, seed: int = 1) -> features.HttpFeatureModel:
         import scipy.sparse as sp
@@ -211,28 +224,36 @@ class Matrices:
         return features.HttpFeatureModel(weights.astype(np.float64), float(bias[0]), PARAMS["bits"], PARAMS["words"])
 
 
-def probabilities(model, items: list[dict]) -> list[float | None]:
+def eval_matrix(probe, items: list[dict]):
+    """Each item's filter-time feature row (zeros where unscored) and whether filter scores it at all."""
+    scorable = [it["snippet"] is not None and it["smell"] in SMELLS and features.undecided(it["snippet"]) is None
+                for it in items]
+    snippets = [it["snippet"] if ok else None for it, ok in zip(items, scorable)]
+    x = features.matrix(probe, [s for s in snippets if s is not None])
+    return x, np.array(scorable)
+
+
+def probabilities(model, items: list[dict], cached=None) -> list[float | None]:
     """p(TP) where filter would score the finding; None where it is kept unscored."""
-    scored = [i for i, it in enumerate(items) if it["snippet"] is not None and it["smell"] in SMELLS]
-    out: list[float | None] = [None] * len(items)
-    for i, s in zip(scored, model.score([items[i]["snippet"] for i in scored]) if scored else []):
-        out[i] = s.p if s.p == s.p else None
-    return out
+    x, scorable = cached if cached is not None else eval_matrix(model, items)
+    z = x @ model.weights + model.bias
+    p = iter((1.0 / (1.0 + np.exp(-z))).tolist())
+    return [next(p) if ok else None for ok in scorable]
 
 
 def threshold_for(ps: list[float | None], ys: list[int]) -> float:
-    """The highest threshold (0.01 steps) that keeps >= MIN_RECALL of the TPs (unscored findings are kept)."""
-    best = 0.01
+    """Recall first: among the thresholds (0.01 steps) that keep >= MIN_RECALL of the TPs (unscored findings are
+    kept), the one with the best F1, the lowest of equals (the most room for a TP scored lower than seen)."""
+    best, best_f1 = 0.01, -1.0
     for t in np.arange(0.01, 0.91, 0.01):
-        kept = [p is None or p >= t for p in ps]
-        tps = sum(ys)
-        if tps == 0 or sum(1 for y, k in zip(ys, kept) if y and k) / tps >= MIN_RECALL:
-            best = float(round(t, 2))
+        score = metrics(ys, [p is None or p >= t for p in ps])
+        if score["recall"] >= MIN_RECALL and score["f1"] > best_f1:
+            best, best_f1 = float(round(t, 2)), score["f1"]
     return best
 
 
 def choose(m: Matrices, apps: list[str], idx_by_app: dict[str, list[int]], eval_items: list[dict],
-           folds: int = 3) -> tuple[dict, float, dict]:
+           folds: int = 3, cache=None) -> tuple[dict, float, dict]:
     """The configuration and threshold with the best F1 at >= MIN_RECALL, by grouped CV over ``apps``."""
     order = sorted(apps)
     groups = [order[k::folds] for k in range(min(folds, len(order)))]
@@ -243,7 +264,7 @@ def choose(m: Matrices, apps: list[str], idx_by_app: dict[str, list[int]], eval_
             train = [i for a in order if a not in held for i in idx_by_app[a]]
             model = m.fit(train, config)
             test = [i for a in held for i in idx_by_app[a]]
-            ps += probabilities(model, [eval_items[i] for i in test])
+            ps += probabilities(model, [eval_items[i] for i in test], cache(test) if cache else None)
             ys += [1 if eval_items[i]["record"]["label"] == "TP" else 0 for i in test]
         t = threshold_for(ps, ys)
         score = metrics(ys, [p is None or p >= t for p in ps])
@@ -271,8 +292,12 @@ def main() -> None:
                     help="generated rows (iacfilter datagen http --n 6000 --seed 7 -o data/http/data.jsonl)")
     ap.add_argument("--baseline-model", default="http-generated", help="the generated-only champion to compare with")
     ap.add_argument("--write-champion", type=Path, default=None)
-    ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--markdown", action="store_true", help="print the tables of docs/web-findings.md")
+    ap.add_argument("--from-json", type=Path, default=None, help="print the tables of a saved JSON report")
     args = ap.parse_args()
+    if args.from_json is not None:
+        print(markdown(json.loads(args.from_json.read_text(encoding="utf-8"))))
+        return
     if not (args.real / "labels.jsonl").is_file():
         sys.exit(f"{args.real}: no labels.jsonl (the real-scanner corpus, datasets/http-real)")
     if not args.generated.is_file():
@@ -288,15 +313,28 @@ def main() -> None:
     # nested leave-one-application-out: choose on the other applications, score the held-out one once
     cv_kept = {form: [True] * len(corpus) for form in VARIANTS}
     chosen = {}
+    full = {form: eval_matrix(m.probe, items[form]) for form in VARIANTS}
+
+    def cache(form):
+        x, scorable = full[form]
+        position = np.cumsum(scorable) - 1  # row of each scorable item in x
+
+        def rows(test):
+            test = np.array(test, dtype=int)
+            return x[position[test][scorable[test]]], scorable[test]
+        return rows
+
     for app in apps:
         rest = [a for a in apps if a != app]
-        config, t, _ = choose(m, rest, idx_by_app, items["with-exchange"])
+        config, t, _ = choose(m, rest, idx_by_app, items["with-exchange"], cache=cache("with-exchange"))
         model = m.fit([i for a in rest for i in idx_by_app[a]], config)
         chosen[app] = {**config, "threshold": t}
         for form in VARIANTS:
             test = idx_by_app[app]
-            for i, k in zip(test, kept_by(model, [items[form][i] for i in test], t)):
-                cv_kept[form][i] = k
+            ps = probabilities(model, None, cache(form)(test))
+            for i, p in zip(test, ps):
+                cv_kept[form][i] = p is None or p >= t
+        print(f"fold {app}: {chosen[app]}", file=sys.stderr, flush=True)
 
     baseline = load_model(args.baseline_model)
     report = {"data": {"real": str(args.real), "findings": len(corpus), "apps": len(apps), "tp": sum(ys),
@@ -316,7 +354,8 @@ def main() -> None:
         report["variants"][form] = {"coverage": dict(unscored), "rows": rows}
 
     if args.write_champion is not None:
-        config, t, score = choose(m, apps, idx_by_app, items["with-exchange"], folds=min(5, len(apps)))
+        config, t, score = choose(m, apps, idx_by_app, items["with-exchange"], folds=min(5, len(apps)),
+                                  cache=cache("with-exchange"))
         model = m.fit(list(range(len(corpus))), config)
         out = args.write_champion
         out.mkdir(parents=True, exist_ok=True)
@@ -338,18 +377,28 @@ def main() -> None:
 
 
 def markdown(report: dict) -> str:
-    lines = [f"Real-scanner corpus: {report['data']['findings']} findings ({report['data']['tp']} TP) on "
-             f"{report['data']['apps']} applications."]
-    for form, v in report["variants"].items():
-        lines += ["", f"### {form} (coverage: {v['coverage']})", "",
-                  "| method | scope | n | precision | recall | F1 | FP removed |", "|---|---|---|---|---|---|---|"]
-        for method, b in v["rows"].items():
-            for scope, mm in [("all", b["all"])] + [(f"scanner {k}", x) for k, x in b["scanner"].items()] + \
-                    [(f"smell {k}", x) for k, x in b["smell"].items()]:
-                if scope != "all" and method not in ("keep-all", "retrained (nested grouped CV)", "severity>=medium"):
-                    continue
-                lines.append(f"| {method} | {scope} | {mm['n']} | {mm['precision']} | {mm['recall']} | {mm['f1']} | "
-                             f"{mm['fp_removed']} |")
+    """The tables of docs/web-findings.md: per form, overall and per scanner (and per smell with the exchange)."""
+    d = report["data"]
+    lines = [f"Real-scanner corpus: {d['findings']} findings ({d['tp']} TP) on {d['apps']} applications."]
+    generated = next(m for m in report["variants"]["with-exchange"]["rows"] if m.endswith("(generated only)"))
+    for form in ("with-exchange", "as-reported", "evidence-only"):
+        rows = report["variants"][form]["rows"]
+        lines += ["", f"#### {form} (coverage: {report['variants'][form]['coverage']})", "",
+                  "| scope | n (TP) | keep-all F1 | severity ≥ medium F1 | policy alone F1 | http-generated F1 | "
+                  "**http-default (CV)** P / R / F1 | FP removed |", "|---|---|---|---|---|---|---|---|"]
+        scopes = [("all", ("all",))] + [(f"scanner {k}", ("scanner", k)) for k in rows["keep-all"]["scanner"]]
+        if form == "with-exchange":
+            scopes += [(f"smell {k}", ("smell", k)) for k in rows["keep-all"]["smell"]]
+
+        def get(method, path):
+            b = rows[method]
+            return b["all"] if path == ("all",) else b[path[0]][path[1]]
+
+        for name, path in scopes:
+            k, m = get("keep-all", path), get("retrained (nested grouped CV)", path)
+            lines.append(f"| {name} | {k['n']} ({k['tp']}) | {k['f1']} | {get('severity>=medium', path)['f1']} | "
+                         f"{get('policy alone', path)['f1']} | {get(generated, path)['f1']} | {m['precision']} / "
+                         f"{m['recall']} / **{m['f1']}** | {m['fp_removed']} |")
     return "\n".join(lines)
 
 

@@ -24,12 +24,28 @@ import numpy as np
 from iacfilter_plugins.http import smells
 
 REPO = Path(__file__).resolve().parents[1]
-SCANNER_GROUP = {"burp suite": "burp", "mozilla http observatory": "observatory", "observatory": "observatory"}
+SCANNER_GROUP = {"burp suite": "burp", "mozilla http observatory": "observatory", "mdn http observatory": "observatory",
+                 "observatory": "observatory"}
 
 
 def group(scanner: str) -> str:
     name = scanner.lower()
     return SCANNER_GROUP.get(name, name)
+
+
+def real_wordings(real: Path) -> list[dict]:
+    """The real corpus's findings as filter reads them: the rule's words (``rule_words``) and the reviewed smell,
+    once per distinct wording and scanner."""
+    from web_real import load_corpus  # the same reading of the corpus as the model's benchmark
+
+    seen, rows = set(), []
+    for r in load_corpus(real):
+        text = smells.rule_words(r["finding"].details) if "check" in r["finding"].details else r["finding"].rule
+        key = (r["label"]["scanner"], text, r["label"]["smell"])
+        if key not in seen:
+            seen.add(key)
+            rows.append({"scanner": r["label"]["scanner"], "text": text, "smell": r["label"]["smell"]})
+    return rows
 
 
 def held_out(rows: list[dict], bits: int, C: float) -> list[tuple[dict, str, float]]:
@@ -89,7 +105,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.real is not None and not (args.real / "labels.jsonl").is_file():
         sys.exit(f"{args.real}: no labels.jsonl")
-    rows = smells.training_wordings(args.real)
+    rows = smells.training_wordings(real_wordings(args.real) if args.real else ())
     predictions = held_out(rows, args.bits, args.C)
     threshold = choose_threshold(predictions, args.precision)
     out = report(predictions, threshold)

@@ -148,11 +148,14 @@ def test_what_the_policy_cannot_decide_from_the_exchange_is_kept_unscored():
     no_response.details["response"] = None
     odd_method = finding(exchange("https://a.example/", method="POST", headers=page, body="<html>x</html>",
                                   check="HTTP Methods"), smell="http_methods")
-    scores = model.scorer.score([http.snippet(f, None) for f in (no_cookie, no_response, odd_method)])
+    scores = model.scorer.score([http.snippet(f, None) for f in (no_response, odd_method)])
     assert all(s.p != s.p for s in scores)  # NaN: decide() keeps them, verdict unscored, with the note
-    assert [s.note for s in scores] == ["not judged: the response sets no cookie",
-                                        "not judged: the report names no cookie and carries no response",
+    assert [s.note for s in scores] == ["not judged: the report names no cookie and carries no response",
                                         "not judged: the request used POST method, not one the finding is about"]
+    # a cookie the scanner names but this response does not set: the policy judges the scanner's claim
+    snippet = http.snippet(no_cookie, None)
+    assert snippet.data["policy"] == {"label": "TP", "rule": "cookies", "reason": "claim-session", "basis": "exchange"}
+    assert model.scorer.score([snippet])[0].p >= model.threshold
 
 
 def test_xss_payload_from_the_parameter_when_the_report_names_no_attack():

@@ -46,7 +46,7 @@ def real_wordings() -> list[tuple[str, str]]:
 
 
 def test_matcher_maps_real_wordings_of_scanners_it_never_saw():
-    rows = [r for r in smells.training_wordings(None, n_generated=1500) if r["scanner"].lower() not in HELD_OUT]
+    rows = [r for r in smells.training_wordings(n_generated=1500) if r["scanner"].lower() not in HELD_OUT]
     weights, bias = smells.fit([r["text"] for r in rows], [r["smell"] for r in rows])
     matcher = smells.SmellMatcher(weights, bias, smells.CLASSES, 14, smells.load().threshold)
     cases = real_wordings()
@@ -194,3 +194,22 @@ def test_reports_given_together_share_what_they_show_of_a_url(tmp_path, run_cli)
     judged = [r for r in drheader if r["properties"]["iacfilter"]["verdict"] in ("kept", "filtered")]
     assert len(judged) > judged_alone
     assert any("MDN HTTP Observatory's report of the same URL" in r["properties"]["iacfilter"]["reason"] for r in judged)
+
+
+def test_a_testssl_report_given_with_drheaders_tells_that_the_host_serves_https(tmp_path, run_cli):
+    """DokuWiki's session cookie lacks Secure on plain HTTP: FP while the run shows only HTTP, TP once testssl.sh's
+    report of the same host on its TLS port is given too (cookies are not separated by port)."""
+    app = REAL / "reports" / "dokuwiki"
+    [testssl_run] = read_scanner_output(str(app / "testssl.json"))
+    assert testssl_run.findings and all(f.path.startswith("https://127.0.0.1:") for f in testssl_run.findings)
+
+    def policy_labels(*sources):
+        results = verdicts(run_cli, tmp_path, *sources)
+        return {r["properties"]["iacfilter"]["reason"].split("the policy judged it ")[-1][:2]
+                for r in results if r["message"]["text"].startswith("Set-Cookie - DokuWiki")}
+
+    assert policy_labels(app / "drheader.json") == {"FP"}
+    assert policy_labels(app / "drheader.json", app / "testssl.json") == {"TP"}
+    together = verdicts(run_cli, tmp_path, app / "drheader.json", app / "testssl.json")
+    assert {r["properties"]["iacfilter"]["verdict"] for r in together
+            if r["message"]["text"].startswith("Set-Cookie - DokuWiki")} == {"kept"}

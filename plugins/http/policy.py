@@ -31,7 +31,10 @@ SESSION_NAMES = {"phpsessid", "jsessionid", "asp.net_sessionid", "sessionid", "c
                  "phpmyadmin"}
 SESSION_PARTS = re.compile(r"(^|[_.\-])(session|sess|sessid|sid|auth|token|jwt|logged_in|remember)([_.\-]|$)|session|"
                            r"^S?SESS[0-9a-f]+$", re.I)
+AUTH_COOKIE_NAMES = re.compile(r"^DW[0-9a-f]{32}$")  # DokuWiki's authentication (remember-me) cookie: DW + md5
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 TOKEN_FIELD = re.compile(r"csrf|xsrf|token|nonce|sectok|form_key|authenticity|requestverification|crumb", re.I)
+SCANNER_FILLERS = {"default"}  # what Wapiti submits in a field the served form left empty
 NON_STATE_FIELDS = {"q", "query", "search", "s", "sort", "order", "filter", "page", "lang", "category", "do",
                     "id", "tag", "per_page", "dir"}
 SENSITIVE_PATH = re.compile(r"[/=:](login|userlogin|userrights|manager|manage|privileges|actuator/env|signin|"
@@ -138,7 +141,7 @@ def is_session_cookie(name: str) -> bool:
     low = name.lower()
     if low in CSRF_COOKIES:
         return False
-    return low in SESSION_NAMES or bool(SESSION_PARTS.search(name))
+    return low in SESSION_NAMES or bool(SESSION_PARTS.search(name)) or bool(AUTH_COOKIE_NAMES.match(name))
 
 
 def serves_https(f: dict) -> bool:
@@ -202,6 +205,8 @@ def sensitive(f: dict) -> str:
         return "the page carries a password field"
     if "json" in content_type(f) and SENSITIVE_JSON.search(text):
         return "the JSON carries personal data or tokens"
+    if len(set(EMAIL.findall(text[:65536]))) >= 3:
+        return "the response lists people's e-mail addresses (personal data)"
     return ""
 
 
@@ -319,8 +324,8 @@ def rule_cors(f: dict, subject: dict) -> Verdict | None:
 def rule_cookies(f: dict, subject: dict) -> Verdict | None:
     name, flag = subject["cookie"], subject["flag"]
     found = [c for c in cookies_set(f) if c[0] == name]
-    if not found:
-        if f.get("response") is None and name in (f.get("evidence") or "") + (f.get("param") or ""):
+    if not found:  # the scanner names a cookie this response does not set (or no response is kept): its claim
+        if name in (f.get("evidence") or "") + (f.get("param") or "") + (f.get("check_id") or ""):
             return _cookie_claim(f, name, flag)
         return None
     _, _, attrs = found[0]
@@ -417,15 +422,16 @@ def reflected_input(f: dict) -> str:
     return values[0] if values else ""
 
 
-CERT_INVALID = [(re.compile(r"self-signed certificate detected", re.I), "self-signed"),
+CERT_INVALID = [(re.compile(r"self[- ]signed", re.I), "self-signed"),
                 (re.compile(r"certificate has expired", re.I), "expired"),
-                (re.compile(r"hostname doesn't match", re.I), "name-mismatch")]
+                (re.compile(r"hostname doesn't match", re.I), "name-mismatch"),
+                (re.compile(r"hsts-invalid-cert|certificate chain is invalid|invalid certificate", re.I), "invalid-chain")]
 CERT_VALID = re.compile(r"extended validation|ocsp must-staple|certificate expires in", re.I)
 
 
 def _certificate_observation(f: dict) -> Verdict | None:
     """A scanner's one-line observation about the certificate (Wapiti's ssl module)."""
-    evidence = f.get("evidence") or ""
+    evidence = " ".join(x for x in (f.get("evidence"), f.get("check_id")) if x)  # Observatory: the result id
     facts = dict(observation=evidence, host=host(f))
     for pattern, reason in CERT_INVALID:
         if pattern.search(evidence):
@@ -504,8 +510,13 @@ def _csrf_endpoint(f: dict) -> Verdict | None:
     if names <= NON_STATE_FIELDS:
         return _v("FP", "csrf", "request-no-state-change", action=path, method=method(f), fields=sorted(names))
     tokens = [k for k in fields if TOKEN_FIELD.search(k)]
-    if any(fields[k][0] for k in tokens):
-        return _v("FP", "csrf", "request-token", action=path, token=tokens[0], method=method(f))
+    served = {x.get("name"): x.get("value", "") for form in forms(body(f)) for x in form["fields"]}
+    real = [k for k in tokens if fields[k][0] and fields[k][0].lower() not in SCANNER_FILLERS and served.get(k, "x") != ""]
+    if real:
+        return _v("FP", "csrf", "request-token", action=path, token=real[0], method=method(f))
+    if tokens and any(fields[k][0] for k in tokens):  # what was sent is the scanner's filler, not a served token
+        return _v("TP", "csrf", "request-empty-token", action=path, token=tokens[0], method=method(f),
+                  fields=sorted(names))
     for name, _, attrs in cookies_set(f):
         if is_session_cookie(name) and attrs.get("samesite", "").lower() in ("lax", "strict"):
             return _v("FP", "csrf", "request-samesite", action=path, cookie=name, samesite=attrs["samesite"],
@@ -523,6 +534,9 @@ def rule_exposed_file(f: dict, subject: dict) -> Verdict | None:
     text = body(f)
     ctype = content_type(f)
     path = urlsplit(f.get("url") or "").path
+    if is_html(f) and re.match(r"\s*(<!doctype html|<html)", text, re.I):  # an HTML page, whatever it shows
+        return _v("FP", "backup-file", "normal-page", ctype=ctype or "none", path=path,
+                  title=(re.search(r"<title>(.*?)</title>", text, re.I | re.S) or [None, ""])[1].strip())
     m = SOURCE_LIKE.search(text)
     if m:
         return _v("TP", "backup-file", "source", ctype=ctype or "none", path=path, marker=m.group(0).strip())
@@ -597,6 +611,7 @@ SUBJECT_HEADERS = {
     "version_banner": ("Server", "X-Powered-By", "X-AspNet-Version", "X-AspNetMvc-Version", "X-Generator",
                        "X-Runtime", "Via", "X-Version", "X-Jenkins", "X-Magento-Version"),
 }
+COOKIE_NAMED = re.compile(r"(?:\bcookie\s*:?\s*|Set-Cookie - )([\w.-]+)\s*$", re.I)  # "... in the cookie : sid"
 COOKIE_FLAG_WORDS = (("samesite", "SameSite"), ("httponly", "HttpOnly"), ("secure", "Secure"))
 
 
@@ -648,8 +663,11 @@ def infer_subject(smell: str, f: dict) -> dict:
             flag = next((label for key, label in COOKIE_FLAG_WORDS if key in _squash(f.get("evidence") or "")), None)
         names = [c[0] for c in cookies_set(f)]
         param, evidence = f.get("param") or "", f.get("evidence") or ""
+        claimed = COOKIE_NAMED.search(evidence) or COOKIE_NAMED.search(f.get("check_id") or "")
         name = (param if param in names else None) or next((n for n in names if n and n in evidence), None) \
-            or next((n for n in names if n and n in (f.get("check") or "")), None) or (names[0] if len(names) == 1 else None)
+            or next((n for n in names if n and n in (f.get("check") or "")), None) \
+            or (claimed.group(1) if claimed else None) or (param if param and not names else None) \
+            or (names[0] if len(names) == 1 else None)
         if name is None and flag and len(names) > 1:  # unnamed: the one cookie that really lacks the flag
             lacking = [n for n, _, attrs in cookies_set(f) if flag.lower() not in attrs]
             name = lacking[0] if len(lacking) == 1 else None

@@ -153,10 +153,10 @@ def rules_map_wordings(rules: Iterable) -> list[dict]:
 WORDINGS = MATCHER_DIR / "wordings.yaml"
 
 
-def training_wordings(real: Path | None = None, n_generated: int = 3000, seed: int = 11) -> list[dict]:
+def training_wordings(extra: Iterable[dict] = (), n_generated: int = 3000, seed: int = 11) -> list[dict]:
     """(scanner, text, smell, source) of every wording the matcher learns from: the web rules maps, the
-    extra wordings (``matcher/wordings.yaml``), the generator's scanner wordings and, given ``real`` (the
-    real-scanner corpus), its reviewed labels' rule ids, titles and subjects."""
+    extra wordings (``matcher/wordings.yaml``), the generator's scanner wordings, and ``extra`` rows (e.g. the
+    real corpus's findings: their rule's words as the readers give them, with the reviewed smell)."""
     import yaml
 
     from iacfilter.rules import load_rules_map
@@ -180,16 +180,6 @@ def training_wordings(real: Path | None = None, n_generated: int = 3000, seed: i
         if (f["scanner"], text, r["smell"]) not in seen:
             seen.add((f["scanner"], text, r["smell"]))
             rows.append({"scanner": f["scanner"], "text": text, "smell": r["smell"], "source": "generator"})
-    if real is not None:
-        seen = set()
-        for line in (real / "labels.jsonl").read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            r = json.loads(line)
-            subject = r.get("subject") or {}
-            param = subject.get("header") or subject.get("cookie") or ""
-            text = " ".join(x for x in (r["rule_id"], r["rule_title"], param) if x)
-            if (r["scanner"], text, r["smell"]) not in seen:
-                seen.add((r["scanner"], text, r["smell"]))
-                rows.append({"scanner": r["scanner"], "text": text, "smell": r["smell"], "source": "real corpus"})
+    for r in extra:
+        rows.append({**r, "source": r.get("source") or "real corpus"})
     return rows
