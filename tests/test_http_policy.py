@@ -191,3 +191,32 @@ def test_the_generator_labels_with_the_same_code_the_scorer_evaluates(smell):
     agree = sum(evaluate(smell, r["finding"]) is not None and evaluate(smell, r["finding"]).label == r["label"]
                 for r in rows)
     assert agree / len(rows) >= 0.97  # the subject inferred from the words, not told by the generator
+
+
+REPORTS = ROOT / "datasets" / "http-real" / "reports"
+
+
+def corpus_finding(report: str, index: int) -> dict:
+    """The details of a real report's finding in the corpus (``<app>/<file>``), as the reader gives them."""
+    return [f for run in read_scanner_output(str(REPORTS / report)) for f in run.findings][index].details
+
+
+def test_a_real_generic_server_error_page_is_fp():
+    d = corpus_finding("datasette/wapiti.json", 182)  # Datasette's 500 page for an XSS probe in _sort
+    assert d["response"]["status"] == 500
+    assert verdict("server_error_disclosure", d) == ("FP", "generic")
+
+
+def test_a_backup_probe_answered_with_the_normal_html_page_is_fp_even_when_it_shows_sql():
+    d = corpus_finding("datasette/wapiti.json", 30)  # /staff/staff.backup: the HTML table view, with CREATE TABLE
+    assert "CREATE TABLE" in d["response"]["body"]
+    assert verdict("exposed_file", d) == ("FP", "normal-page")
+
+
+def test_an_invalid_certificate_observed_by_real_scanners_is_tp():
+    obs = [f for run in read_scanner_output(str(REPORTS / "apache2-hardened" / "observatory-0.json"))
+           for f in run.findings if f.details["check_id"] == "hsts-invalid-cert"]
+    assert obs and verdict("certificate", obs[0].details) == ("TP", "observed-invalid-chain")
+    [run] = read_scanner_output(str(REPORTS / "nginx-hardened" / "testssl.json"))
+    chain = [f.details for f in run.findings if f.rule == "cert_chain_of_trust"]
+    assert chain and verdict("certificate", chain[0])[0] == "TP"  # "failed (self signed CA in chain)"
