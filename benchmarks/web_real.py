@@ -39,6 +39,7 @@ import numpy as np  # noqa: E402
 from iacfilter import plugins  # noqa: E402
 from iacfilter.champion import load_champion, write_manifest  # noqa: E402
 from iacfilter.decide import classify, load_model  # noqa: E402
+from iacfilter.records import share_context  # noqa: E402
 from iacfilter.errors import IacfilterError  # noqa: E402
 from iacfilter.findings import Finding, NoSnippet  # noqa: E402
 from iacfilter.inputs import read_scanner_output  # noqa: E402
@@ -136,6 +137,7 @@ def prepared(corpus: list[dict], form: str) -> list[dict]:
         by_app[r["label"]["app"]].append(f)
     for app_findings in by_app.values():  # one run per application: its reports given to filter together
         classify(app_findings, load_rules_map(), plugins.technologies(), None)
+        share_context(app_findings, plugins.technologies())
     http = plugins.technologies()["http"]
     out = []
     for r, f in zip(corpus, findings):
