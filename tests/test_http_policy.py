@@ -220,3 +220,10 @@ def test_an_invalid_certificate_observed_by_real_scanners_is_tp():
     [run] = read_scanner_output(str(REPORTS / "nginx-hardened" / "testssl.json"))
     chain = [f.details for f in run.findings if f.rule == "cert_chain_of_trust"]
     assert chain and verdict("certificate", chain[0])[0] == "TP"  # "failed (self signed CA in chain)"
+
+
+@pytest.mark.parametrize("url", ["http://[::1/a.yml", "http://a.example:99999999x/", "https://[zz]/"])
+def test_a_malformed_url_decides_nothing_and_raises_nothing(url):
+    d = details(scanner="GLITCH", check="sec_access_control", url=url)
+    assert site_context([d]) == {"https_hosts": [], "samesite_session_hosts": []}
+    assert evaluate("csp", d) is None and evaluate("hsts", d) is None

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import SplitResult, parse_qs, urlsplit
 
 from .exchange import header
 
@@ -73,6 +73,16 @@ class Verdict:
 
 # ---------------------------------------------------------------- reading the exchange
 
+def _urlsplit(url: str) -> SplitResult:
+    """``urlsplit``, or an empty URL for one it cannot parse (``http://[::1/x``): a malformed URL decides nothing."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises on a port that is no number
+        return parts
+    except ValueError:
+        return SplitResult("", "", "", "", "")
+
+
 def resp_headers(f: dict) -> list:
     return (f.get("response") or {}).get("headers") or []
 
@@ -82,11 +92,11 @@ def req_headers(f: dict) -> list:
 
 
 def scheme(f: dict) -> str:
-    return urlsplit(f.get("url") or "").scheme.lower()
+    return _urlsplit(f.get("url") or "").scheme.lower()
 
 
 def host(f: dict) -> str:
-    return (urlsplit(f.get("url") or "").hostname or "").lower()
+    return (_urlsplit(f.get("url") or "").hostname or "").lower()
 
 
 def status(f: dict) -> int | None:
@@ -191,7 +201,7 @@ def csp_weakness(value: str | None) -> str:
 
 def sensitive(f: dict) -> str:
     """Why the response is sensitive under POLICY.md ('' when it is public content)."""
-    parts = urlsplit(f.get("url") or "")
+    parts = _urlsplit(f.get("url") or "")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     for name, _, attrs in cookies_set(f):
         if is_session_cookie(name) and attrs.get("max-age") != "0":
@@ -290,7 +300,7 @@ def rule_caching(f: dict, subject: dict) -> Verdict:
         return _v("TP", "caching", "sensitive-storable", cache_control=cc, why=why)
     if not storable:
         return _v("FP", "caching", "not-storable", cache_control=cc, why=why)
-    return _v("FP", "caching", "public", cache_control=cc, path=urlsplit(f.get("url") or "").path)
+    return _v("FP", "caching", "public", cache_control=cc, path=_urlsplit(f.get("url") or "").path)
 
 
 def rule_banner(f: dict, subject: dict) -> Verdict | None:
@@ -418,7 +428,7 @@ def reflected_input(f: dict) -> str:
         return f["attack"]
     line = (f.get("request") or {}).get("line") or ""
     target = line.split(" ")[1] if line.count(" ") >= 2 else f.get("url") or ""
-    values = parse_qs(urlsplit(target).query, keep_blank_values=True).get(f.get("param") or "", [])
+    values = parse_qs(_urlsplit(target).query, keep_blank_values=True).get(f.get("param") or "", [])
     return values[0] if values else ""
 
 
@@ -505,7 +515,7 @@ def _csrf_endpoint(f: dict) -> Verdict | None:
     if "x-www-form-urlencoded" not in ctype:
         return None
     fields = parse_qs(request.get("body") or "", keep_blank_values=True)
-    path = urlsplit(f.get("url") or "").path
+    path = _urlsplit(f.get("url") or "").path
     names = {k.lower() for k in fields}
     if names <= NON_STATE_FIELDS:
         return _v("FP", "csrf", "request-no-state-change", action=path, method=method(f), fields=sorted(names))
@@ -533,7 +543,7 @@ def rule_exposed_file(f: dict, subject: dict) -> Verdict | None:
         return None
     text = body(f)
     ctype = content_type(f)
-    path = urlsplit(f.get("url") or "").path
+    path = _urlsplit(f.get("url") or "").path
     if is_html(f) and re.match(r"\s*(<!doctype html|<html)", text, re.I):  # an HTML page, whatever it shows
         return _v("FP", "backup-file", "normal-page", ctype=ctype or "none", path=path,
                   title=(re.search(r"<title>(.*?)</title>", text, re.I | re.S) or [None, ""])[1].strip())
@@ -706,7 +716,7 @@ HSTS_AGE = re.compile(r"max-age\s*=\s*\"?(\d+)", re.I)
 
 
 def _path(f: dict) -> str:
-    return urlsplit(f.get("url") or "").path or "/"
+    return _urlsplit(f.get("url") or "").path or "/"
 
 
 def _said(f: dict) -> str:
@@ -749,7 +759,7 @@ def judge_evidence(smell: str, f: dict, subject: dict) -> Verdict | None:
             return Verdict("FP", "caching", "not-storable", {"cache_control": evidence}, "evidence")
         if static:
             return Verdict("FP", "caching", "public", {"path": path}, "url path")
-        if SENSITIVE_PATH.search(path + (f"?{urlsplit(f.get('url') or '').query}" or "")):
+        if SENSITIVE_PATH.search(path + (f"?{_urlsplit(f.get('url') or '').query}" or "")):
             return Verdict("TP", "caching", "sensitive-storable", {"path": path}, "url path")
         return None
     if smell == "cors":

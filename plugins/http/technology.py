@@ -226,7 +226,10 @@ def structured(d: dict[str, Any]) -> dict[str, Any]:
     """The parts a backend reads from a (masked) exchange."""
     request, response = d.get("request") or {}, d.get("response") or {}
     url = d.get("url") or ""
-    parts = urlsplit(url) if HTTP_URL.match(url) else None
+    try:
+        parts = urlsplit(url) if HTTP_URL.match(url) else None
+    except ValueError:  # a malformed URL (``http://[::1/x``): no scheme, host or path to read
+        parts = None
     m = REQUEST_LINE.match(request.get("line") or "")
     method = (m.group("method") if m else "") or d.get("method") or ""  # what was really sent
     resp_headers = response.get("headers") or []
@@ -395,7 +398,10 @@ def infer_smell(finding: Finding) -> tuple[str | None, str]:
 def _url_key(url: str) -> tuple | None:
     if not HTTP_URL.match(url or ""):
         return None
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a malformed URL (``http://[::1/x``) names no page another report could have seen
+        return None
     return parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query
 
 
