@@ -150,15 +150,15 @@ def decide(
                     d.verdict = Verdict(UNSCORED, f"scorer error: {type(exc).__name__}", model=model.id)
             else:
                 for (d, _), score in zip(batch, scores):
-                    d.verdict = _threshold(score, model)
+                    d.verdict = _threshold(score, model, d.finding.smell_note)
             done += len(batch)
             progress(done)
     return decisions
 
 
-def _threshold(score: Score, model: Model) -> Verdict:
+def _threshold(score: Score, model: Model, smell_note: str = "") -> Verdict:
     p, t = float(score.p), model.threshold
-    note = f"; {score.note}" if score.note else ""
+    note = "".join(f"; {n}" for n in (smell_note, score.note) if n)
     if p != p:  # NaN: a score that is no number cannot filter anything
         return Verdict(UNSCORED, f"scorer returned no number{note}", model=model.id, rationale=score.rationale)
     if p < t:
@@ -169,7 +169,8 @@ def _threshold(score: Score, model: Model) -> Verdict:
 
 def _prepare(f: Finding, models: Models, sources, techs: dict[str, Technology]):
     if f.smell is None:
-        return Verdict(NOT_SCORED, f"rule {f.rule!r} of {f.tool} is not in the rules map"), None, None
+        note = f"; {f.smell_note}" if f.smell_note else ""
+        return Verdict(NOT_SCORED, f"rule {f.rule!r} of {f.tool} is not in the rules map{note}"), None, None
     if f.tech is None:
         return Verdict(NOT_SCORED, "no technology plugin owns this finding"), None, None
     champion = models.champion_for(f.smell, f.tech)

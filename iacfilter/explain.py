@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 from .errors import IacfilterError
 from .findings import Finding, NoSnippet, Snippet
-from .records import Decision, classify, normalise_path
+from .records import Decision, classify, normalise_path, share_context
 from .rules import RulesMap
 
 TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*|[0-9]+")
@@ -75,6 +75,7 @@ def classify_found(found: Sequence[OutputFinding], rules: RulesMap, techs, force
     """Smell and technology as the output recorded them (else the rules map's and the owner's); ``forced``
     wins."""
     decisions = classify([o.finding for o in found], rules, techs, forced, recorded=[o.recorded for o in found])
+    share_context([d.finding for d in decisions], techs)
     for o, d in zip(found, decisions):
         o.decision = d
 

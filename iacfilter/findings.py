@@ -20,6 +20,9 @@ class Finding:
     raw: dict[str, Any] = field(default_factory=dict)
     tech: str | None = None  # set by the technology plugin that owns the finding
     smell: str | None = None  # canonical smell name from the rules map, if the rule is known
+    # How the smell was found when no rules map lists the rule (a technology inferred it from the rule's words),
+    # or why none was: a reviewer reads it in the verdict's reason.
+    smell_note: str = ""
     # What a reader extracted for the technology that will own the finding (e.g. an HTTP exchange). The core
     # never looks inside; the reader and the technology plugin agree on its shape.
     details: dict[str, Any] = field(default_factory=dict)

@@ -16,7 +16,7 @@ from .decide import Models, decide
 from .errors import IacfilterError
 from .findings import FILTERED, KEPT, NO_SOURCE, UNSCORED
 from .inputs import read_scanner_output, read_scanner_stdin
-from .records import Decision, classify
+from .records import Decision, classify, share_context
 from .registry import NOT_SCANNED, Notification, ScanOutcome, Scanner, ScanRun
 from .rules import RulesMap, load_rules_map
 from .sources import SourceRoot
@@ -91,8 +91,10 @@ def read_scan(scanner: Scanner, outcome: ScanOutcome, technology: str | None) ->
 
 def classify_runs(runs: Sequence[ScanRun], rules: RulesMap, techs, forced: str | None = None) -> list[Decision]:
     """One record per finding of every run; a run a scanner made for one technology keeps it, ``forced`` wins."""
-    return [d for i, run in enumerate(runs) for d in classify(run.findings, rules, techs, forced or run.technology,
-                                                               run=i)]
+    decisions = [d for i, run in enumerate(runs) for d in classify(run.findings, rules, techs,
+                                                                    forced or run.technology, run=i)]
+    share_context([d.finding for d in decisions], techs)  # what the reports show of each other (site context)
+    return decisions
 
 
 def score(decisions: Sequence[Decision], settings: Settings, sources: SourceRoot, techs, *,

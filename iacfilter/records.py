@@ -69,5 +69,17 @@ def classify(findings: Sequence[Finding], rules: RulesMap, techs: Mapping[str, T
         before = recorded[i] if recorded is not None else {}
         f.smell = before.get("smell") or (rule.smell if rule else None)
         f.tech = forced or before.get("technology") or owner(techs, f)
+        tech = techs.get(f.tech) if f.tech else None
+        if f.smell is None and tech is not None and tech.infer_smell is not None:  # open world: no map lists it
+            f.smell, f.smell_note = tech.infer_smell(f)
         out.append(Decision(f, rule, f.tech, run))
     return out
+
+
+def share_context(findings: Sequence[Finding], techs: Mapping[str, Technology]) -> None:
+    """Let each technology see all findings of one run it owns (every input of one call) before any is scored."""
+    for name, tech in sorted(techs.items()):
+        if tech.context is not None:
+            mine = [f for f in findings if f.tech == name]
+            if mine:
+                tech.context(mine)

@@ -142,6 +142,12 @@ class Technology:
     # Extra members for the SARIF result of a *converted* finding (e.g. ``webRequest``/``webResponse``);
     # SARIF input is never changed beyond the annotation.
     sarif_result: Callable[[Finding], dict] | None = None
+    # Open world: ``infer_smell(finding) -> (smell or None, note)`` for a finding whose rule no rules map lists
+    # (e.g. from the rule's words); the note says how (and with what confidence) or why not.
+    infer_smell: Callable[[Finding], tuple[str | None, str]] | None = None
+    # ``context(findings)``: sees every finding of one run it owns (several reports given together) before any
+    # is scored, to share what they reveal about each other (e.g. which hosts serve HTTPS).
+    context: Callable[[Sequence[Finding]], None] | None = None
 
 
 class LoadedScorer(Protocol):

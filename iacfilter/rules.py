@@ -22,6 +22,7 @@ RULES_SCHEMA = {
     "additionalProperties": False,
     "properties": {
         "tool": {"type": "string", "minLength": 1},
+        "tool_aliases": {"type": "array", "items": {"type": "string", "minLength": 1}},
         "information_uri": {"type": "string"},
         "rules": {
             "type": "array",
@@ -59,6 +60,7 @@ class Rule:
     help: str
     aliases: tuple[str, ...] = ()
     information_uri: str = ""
+    tool_aliases: tuple[str, ...] = ()  # other names of the scanner ("OWASP ZAP" for "ZAP")
 
     @property
     def level(self) -> str:
@@ -74,19 +76,27 @@ class RulesMap:
     def __init__(self, rules: list[Rule]):
         self.rules = rules
         self._index: dict[tuple[str, str], Rule] = {}
+        self._tools: dict[str, str] = {}
         for rule in rules:
+            for name in (rule.tool, *rule.tool_aliases):
+                self._tools[" ".join(name.lower().split())] = rule.tool.lower()
             for key in (rule.code, rule.id, *rule.aliases):
                 slot = (rule.tool.lower(), key.lower())
                 if slot in self._index and self._index[slot] is not rule:
                     raise IacfilterError(f"rules map {rule.tool}", f"{key!r} names two rules")
                 self._index[slot] = rule
 
+    def tool(self, name: str) -> str:
+        """The scanner's name as its rules map spells it (lower case), its aliases resolved."""
+        key = " ".join(name.lower().split())
+        return self._tools.get(key, key)
+
     def lookup(self, tool: str, rule: str) -> Rule | None:
         """The rule a scanner's rule id stands for (by code, stable id or alias), or None."""
-        return self._index.get((tool.lower(), rule.lower()))
+        return self._index.get((self.tool(tool), rule.lower()))
 
     def tool_info(self, tool: str) -> str:
-        return next((r.information_uri for r in self.rules if r.tool.lower() == tool.lower()), "")
+        return next((r.information_uri for r in self.rules if r.tool.lower() == self.tool(tool)), "")
 
 
 def parse_rules_file(name: str, text: str) -> list[Rule]:
@@ -110,6 +120,7 @@ def parse_rules_file(name: str, text: str) -> list[Rule]:
             help=r["help"],
             aliases=tuple(r.get("aliases", ())),
             information_uri=data.get("information_uri", ""),
+            tool_aliases=tuple(data.get("tool_aliases", ())),
         )
         for r in data["rules"]
     ]

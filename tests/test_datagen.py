@@ -25,7 +25,7 @@ from iacfilter_plugins.http.datagen import generate as gen
 from iacfilter_plugins.http.datagen.agents import Agents
 from iacfilter_plugins.http.datagen.cases import BUILDERS
 from iacfilter_plugins.http.datagen.pages import Ctx
-from iacfilter_plugins.http.datagen.policy import judge
+from iacfilter_plugins.http.policy import judge
 from iacfilter_plugins.http.datagen.sites import FAMILIES
 from iacfilter_plugins.http.exchange import SMELLS, details
 

@@ -81,7 +81,7 @@ def test_backend_trains_and_round_trips_through_a_champion(tmp_path, run_cli):
     p_tp, p_fp = (s.p for s in model.scorer.score([http.snippet(tp, None), http.snippet(fp, None)]))
     assert p_tp >= model.threshold > p_fp
     top = model.scorer.explain(http.snippet(tp, None))
-    assert top[0][1] > 0 and any(name.startswith("sf=hsts|") for name, _ in top[:3])
+    assert top[0][1] > 0 and any(name.startswith(("sf=hsts|", "p=hsts|", "p=any|TP")) for name, _ in top[:3])
 
 
 def test_shipped_http_default_loads_by_name_and_refuses_options():
@@ -148,11 +148,14 @@ def test_what_the_policy_cannot_decide_from_the_exchange_is_kept_unscored():
     no_response.details["response"] = None
     odd_method = finding(exchange("https://a.example/", method="POST", headers=page, body="<html>x</html>",
                                   check="HTTP Methods"), smell="http_methods")
-    scores = model.scorer.score([http.snippet(f, None) for f in (no_cookie, no_response, odd_method)])
+    scores = model.scorer.score([http.snippet(f, None) for f in (no_response, odd_method)])
     assert all(s.p != s.p for s in scores)  # NaN: decide() keeps them, verdict unscored, with the note
-    assert [s.note for s in scores] == ["not judged: the response sets no cookie",
-                                        "not judged: the report names no cookie and carries no response",
+    assert [s.note for s in scores] == ["not judged: the report names no cookie and carries no response",
                                         "not judged: the request used POST method, not one the finding is about"]
+    # a cookie the scanner names but this response does not set: the policy judges the scanner's claim
+    snippet = http.snippet(no_cookie, None)
+    assert snippet.data["policy"] == {"label": "TP", "rule": "cookies", "reason": "claim-session", "basis": "exchange"}
+    assert model.scorer.score([snippet])[0].p >= model.threshold
 
 
 def test_xss_payload_from_the_parameter_when_the_report_names_no_attack():

@@ -41,8 +41,8 @@ def read(name):
 
 
 def check_details(d):
-    assert set(d) == DETAIL_KEYS
-    assert all(isinstance(d[k], str) for k in DETAIL_KEYS - {"request", "response"})
+    assert DETAIL_KEYS <= set(d) <= DETAIL_KEYS | {"rule_text", "other_info"}
+    assert all(isinstance(d[k], str) for k in set(d) - {"request", "response"})
     assert d["request"] is None or set(d["request"]) == REQUEST_KEYS
     assert d["response"] is None or set(d["response"]) == RESPONSE_KEYS
     for part in (d["request"], d["response"]):
@@ -325,3 +325,16 @@ def test_burp_base64_body_that_is_binary_is_a_note(tmp_path):
     [finding] = read_scanner_output(str(path))[0].findings
     assert finding.details["response"]["body_note"].startswith("binary body")
     assert finding.details["exchange_note"] == f"no request: {burp.NOT_EXPORTED}"
+
+
+def test_testssl_reader_reads_the_checks_that_are_findings_of_a_real_report():
+    path = Path(__file__).resolve().parents[1] / "datasets" / "http-real" / "reports" / "nginx-hardened" / "testssl.json"
+    doc = json.loads(path.read_text())
+    [run] = read_scanner_output(str(path))
+    assert run.input_format == "testssl.sh JSON" and run.driver["name"] == "testssl.sh"
+    wanted = [i for i in doc if i["severity"] in ("LOW", "MEDIUM", "HIGH", "CRITICAL", "WARN")]
+    assert [f.rule for f in run.findings] == [i["id"] for i in wanted]
+    for f, item in zip(run.findings, wanted):
+        check_details(f.details)
+        assert f.details["url"] == f"https://127.0.0.1:{item['port']}/" and f.details["evidence"] == item["finding"]
+        assert f.details["request"] is None and f.details["response"] is None and "testssl" in f.details["exchange_note"]

@@ -108,13 +108,24 @@ def test_headers_cut_and_binary_bodies_noted():
     assert max(len(line) for line in s.text.splitlines()) < 400
 
 
-def test_no_exchange_raises_no_snippet_with_the_reason():
-    d = details(scanner="Nuclei", check="http-missing-security-headers", url="https://a.example/",
+def test_no_exchange_raises_no_snippet_with_the_reason_when_nothing_else_is_there():
+    d = details(scanner="Nuclei", check="http-missing-security-headers", url="not-a-url",
                 exchange_note="nuclei ran with -omit-raw: no request or response in the report")
     with pytest.raises(NoSnippet, match="omit-raw"):
         snippet(finding(d, smell="hsts"), None)
     with pytest.raises(NoSnippet, match="no request or response"):
-        snippet(Finding(tool="x", rule="y", path="https://a.example/", line=None), None)
+        snippet(Finding(tool="x", rule="y", path="relative/path", line=None), None)
+
+
+def test_no_exchange_with_a_url_renders_the_evidence_only_and_the_policy_judges_what_it_can():
+    d = details(scanner="ZAP", check="Content Security Policy (CSP) Header Not Set", check_id="10038",
+                url="https://a.example/robots.txt", exchange_note="ZAP's traditional-json report carries no exchange")
+    s = snippet(finding(d, smell="csp"), None)
+    assert "request: (not in the report)" in s.text and "response: (not in the report)" in s.text
+    assert s.data["policy"] == {"label": "FP", "rule": "csp", "reason": "not-html-path", "basis": "url path"}
+    d["url"] = "https://a.example/login"  # an HTML page or not: without the response the policy cannot say
+    with pytest.raises(NoSnippet, match="carries no exchange; what it says without one .* does not decide"):
+        snippet(finding(d, smell="csp"), None)
 
 
 @pytest.fixture
@@ -125,6 +136,8 @@ def zap_csp_rule(monkeypatch):
 def test_no_exchange_finding_is_kept_and_marked_by_filter(tmp_path, run_cli, zap_csp_rule):
     no_exchange = dict(WEB_SARIF_RESULT)
     del no_exchange["webRequest"], no_exchange["webResponse"]
+    # another page: no report of the run kept a response for it (site context would lend one for the same URL)
+    no_exchange["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": "https://wiki.example/start.php"}}}]
     log = {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "ZAP"}}, "results": [no_exchange, WEB_SARIF_RESULT]}]}
     src, out = tmp_path / "zap.sarif", tmp_path / "out.sarif"
     src.write_text(json.dumps(log))

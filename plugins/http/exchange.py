@@ -16,6 +16,9 @@ can carry it verbatim under ``"finding"``)::
       "response": {"line": "HTTP/1.1 200 OK", "status": 200, "headers": [["Content-Type", "text/html"], ...],
                    "body": "<!doctype html>...", "body_note": ""} | None,
       "exchange_note": "",                     # why there is no (or only part of an) exchange, when so
+      # optional: "rule_text" (the check's description, tags, CWE: words the smell matcher reads),
+      #           "other_info" (the scanner's further observation, e.g. ZAP's otherinfo),
+      #           "site" (what the run shows of the host, set by the technology: {"https_hosts": [...]})
     }
 
 ``request`` / ``response`` are None when the report carries no exchange (e.g. Nuclei's ``-omit-raw``); the
@@ -52,6 +55,7 @@ SMELLS = (
     "http_methods",                  # TRACE / PUT / DELETE enabled
 )
 
+RULE_TEXT_CHARS = 400
 MAX_BODY_CHARS = 256 * 1024  # what a reader keeps of a body; the technology cuts its snippet far shorter
 _STATUS = re.compile(r"^\s*HTTP/\S+\s+(\d{3})")
 
@@ -122,8 +126,13 @@ def header(headers: list[list[str]] | None, name: str) -> str | None:
 
 def details(*, scanner: str, check: str, check_id: str = "", url: str = "", method: str = "", param: str = "",
             evidence: str = "", attack: str = "", request: dict | None = None, response: dict | None = None,
-            exchange_note: str = "") -> dict[str, Any]:
-    """A ``Finding.details`` dict with every key present."""
-    return {"scanner": scanner, "check": check, "check_id": str(check_id), "url": url, "method": method,
-            "param": param or "", "evidence": evidence or "", "attack": attack or "", "request": request,
-            "response": response, "exchange_note": exchange_note}
+            exchange_note: str = "", rule_text: str = "", other_info: str = "") -> dict[str, Any]:
+    """A ``Finding.details`` dict with every key present (the optional ``rule_text``, ``other_info`` when given)."""
+    out = {"scanner": scanner, "check": check, "check_id": str(check_id), "url": url, "method": method,
+           "param": param or "", "evidence": evidence or "", "attack": attack or "", "request": request,
+           "response": response, "exchange_note": exchange_note}
+    if rule_text:
+        out["rule_text"] = " ".join(rule_text.split())[:RULE_TEXT_CHARS]
+    if other_info:
+        out["other_info"] = other_info[:RULE_TEXT_CHARS * 4]
+    return out

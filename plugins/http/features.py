@@ -28,7 +28,7 @@ from iacfilter.findings import Score, Snippet
 from iacfilter.hookspecs import hookimpl
 from iacfilter.registry import ScorerBackend, refuse_options
 
-VERSION = 1
+VERSION = 2  # 2: the policy verdict (policy.py) as features
 DATA_LIMIT = 64 * 1024
 NAME = "http-features"
 WORD = re.compile(r"[a-z][a-z0-9]+")
@@ -207,6 +207,8 @@ def undecided(s: Snippet) -> str | None:
     GET, a scanner's observation about the certificate.
     """
     d = s.data or {}
+    if d.get("policy"):  # POLICY.md decided it on what the report carries: the model judges on top of that
+        return None
     h, status, smell = d.get("headers") or {}, d.get("status"), s.smell
     code = status if isinstance(status, int) else 0
     response = d.get("has_response")
@@ -481,6 +483,13 @@ def extract(s: Snippet, words: float = 0.3) -> dict[str, float]:
     smell = s.smell
     names = {f"smell={smell}": 1.0}
     if s.data:
+        verdict = s.data.get("policy")  # the prior: POLICY.md's verdict (policy.py), which the model weighs
+        if verdict:
+            names.update({f"p=any|{verdict['label']}": 1.0, f"p={smell}|{verdict['label']}": 1.0,
+                          f"p={verdict['rule']}|{verdict['reason']}|{verdict['label']}": 1.0,
+                          f"p=basis|{verdict['basis']}|{verdict['label']}": 1.0})
+        else:
+            names[f"p={smell}|undecided"] = 1.0
         flags, cats = policy_flags(s)
         names.update({f"s{key}={smell}|{value}": 1.0 for key, value in cats.items()})
         names.update({f"sf={smell}|{flag}": 1.0 for flag, on in flags.items() if on})
@@ -525,7 +534,13 @@ class HttpFeatureModel:
             weighed = sorted(((float(self.weights[col]) * v, n) for n, (col, v) in named.items() if "|" in n),
                              key=lambda t: -abs(t[0]))[:4]
             why = ", ".join(f"{n.split('|', 1)[-1]} {w:+.2f}" for w, n in weighed if abs(w) > 0.05)
-            out.append(Score(float(1.0 / (1.0 + np.exp(-z))), f"weighed most: {why}" if why else None))
+            verdict = (s.data or {}).get("policy")
+            note = None
+            if verdict and verdict["basis"] != "exchange":
+                note = f"no exchange: the policy judged it {verdict['label']} on the {verdict['basis']}"
+            elif (s.data or {}).get("borrowed_from"):
+                note = f"judged on the response {s.data['borrowed_from']}'s report of the same URL kept in this run"
+            out.append(Score(float(1.0 / (1.0 + np.exp(-z))), f"weighed most: {why}" if why else None, note))
         return out
 
 
@@ -549,31 +564,42 @@ def load(champion, options=None) -> HttpFeatureModel:
     return HttpFeatureModel(weights, float(tensors["bias"][0]), int(config["bits"]), float(config.get("words", 0.3)))
 
 
-def train(params: dict, train_set, val_set, out_dir, seed: int, log=print) -> list[float]:
-    """Fit an L2 logistic regression (scikit-learn) on the hashed features; save weights as safetensors."""
+def matrix(model: HttpFeatureModel, snippets: Sequence[Snippet]):
+    """The hashed features of ``snippets`` as a sparse matrix (rows: snippets, columns: 2**bits buckets)."""
     import scipy.sparse as sp
-    from safetensors.numpy import save_file
+
+    rows = model.rows(snippets)
+    indptr = np.cumsum([0] + [len(c) for _, c, _ in rows])
+    indices = np.concatenate([c for _, c, _ in rows]) if rows else np.zeros(0, dtype=np.int64)
+    values = np.concatenate([v for _, _, v in rows]) if rows else np.zeros(0)
+    return sp.csr_matrix((values, indices, indptr), shape=(len(snippets), 1 << model.bits))
+
+
+def fit(x, labels, params: dict, seed: int, sample_weight=None) -> tuple[np.ndarray, np.ndarray]:
+    """An L2 logistic regression (scikit-learn) on a feature matrix: (weights, bias) as float32."""
     from sklearn.linear_model import LogisticRegression
 
-    bits, words = int(params.get("bits", 16)), float(params.get("words", 0.3))
-    probe = HttpFeatureModel(np.zeros(1 << bits), 0.0, bits, words)
-
-    def matrix(examples):
-        rows = probe.rows([e.snippet for e in examples])
-        indptr = np.cumsum([0] + [len(c) for _, c, _ in rows])
-        indices = np.concatenate([c for _, c, _ in rows]) if rows else np.zeros(0, dtype=np.int64)
-        values = np.concatenate([v for _, _, v in rows]) if rows else np.zeros(0)
-        return sp.csr_matrix((values, indices, indptr), shape=(len(examples), 1 << bits))
-
-    labels = np.array([e.label for e in train_set])
     clf = LogisticRegression(C=float(params.get("C", 1.0)), class_weight=params.get("class_weight"),
                              max_iter=int(params.get("max_iter", 5000)), random_state=seed)
-    clf.fit(matrix(train_set), labels)
-    log(f"{NAME}: fitted {int((clf.coef_ != 0).sum())} non-zero weights over {len(train_set)} examples")
-    weights, bias = clf.coef_[0].astype(np.float32), clf.intercept_.astype(np.float32)
-    save_file({"weights": weights, "bias": bias}, str(out_dir / "model.safetensors"))
-    (out_dir / "features.json").write_text(json.dumps({"version": VERSION, "backend": NAME, "bits": bits,
-                                                       "words": words}, indent=2) + "\n")
+    clf.fit(x, np.asarray(labels), sample_weight=sample_weight)
+    return clf.coef_[0].astype(np.float32), clf.intercept_.astype(np.float32)
+
+
+def save(out_dir, weights: np.ndarray, bias: np.ndarray, bits: int, words: float) -> None:
+    from safetensors.numpy import save_file
+
+    save_file({"weights": weights, "bias": bias}, str(Path(out_dir) / "model.safetensors"))
+    (Path(out_dir) / "features.json").write_text(json.dumps({"version": VERSION, "backend": NAME, "bits": bits,
+                                                             "words": words}, indent=2) + "\n")
+
+
+def train(params: dict, train_set, val_set, out_dir, seed: int, log=print) -> list[float]:
+    """Fit an L2 logistic regression (scikit-learn) on the hashed features; save weights as safetensors."""
+    bits, words = int(params.get("bits", 16)), float(params.get("words", 0.3))
+    probe = HttpFeatureModel(np.zeros(1 << bits), 0.0, bits, words)
+    weights, bias = fit(matrix(probe, [e.snippet for e in train_set]), [e.label for e in train_set], params, seed)
+    log(f"{NAME}: fitted {int((weights != 0).sum())} non-zero weights over {len(train_set)} examples")
+    save(out_dir, weights, bias, bits, words)
     # Score validation with exactly what load() will read back.
     return HttpFeatureModel(weights.astype(np.float64), float(bias[0]), bits, words).probabilities(
         [e.snippet for e in val_set])
@@ -591,3 +617,4 @@ HTTP_DEFAULT = Path(__file__).resolve().parent / "champions" / "http-default"
 @hookimpl
 def register_champions(register):
     register("http-default", HTTP_DEFAULT, default=True)
+    register("http-generated", HTTP_DEFAULT.parent / "http-generated")  # generated data only, for comparison

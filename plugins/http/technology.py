@@ -38,6 +38,8 @@ from iacfilter.rules import rules_files_in
 
 from .exchange import TECH, body_text, details as make_details, header
 from .masking import mask_details
+from .policy import evaluate, site_context
+from .smells import load as load_matcher, rule_words
 
 BODY_BUDGET = 700  # characters of the response body in the snippet text (a couple of hundred tokens)
 REQUEST_BODY_BUDGET = 200
@@ -114,24 +116,37 @@ def details_from_sarif(finding: Finding) -> dict[str, Any]:
     if response is not None and ours.get("response_body_note"):
         response["body_note"] = ours["response_body_note"]
     note = ours.get("exchange_note") or note
-    return make_details(scanner=finding.tool,
+    out = make_details(scanner=finding.tool,
                         check=ours.get("check") or finding.message.split("\n")[0][:FIELD_BUDGET] or finding.rule,
                         check_id=ours.get("check_id") or finding.rule, url=url, method=method,
                         param=ours.get("param", str(properties.get("param") or "")),
                         evidence=ours.get("evidence", finding.code),
                         attack=ours.get("attack", str(properties.get("attack") or "")),
-                        request=request, response=response, exchange_note=note)
+                        request=request, response=response, exchange_note=note,
+                        rule_text=ours.get("rule_text") or _given(finding).get("rule_text") or "",
+                        other_info=ours.get("other_info") or "")
+    return _with_site(out, finding)
+
+
+def _given(finding: Finding) -> dict[str, Any]:
+    return finding.details if isinstance(finding.details, dict) else {}
+
+
+def _with_site(d: dict[str, Any], finding: Finding) -> dict[str, Any]:
+    given = _given(finding)
+    return {**d, **{k: given[k] for k in ("site", "borrowed") if given.get(k)}}
 
 
 def finding_details(finding: Finding) -> dict[str, Any]:
     """The (unmasked) HTTP details of a finding, whichever way it came in."""
     if is_http_details(finding.details):
         return finding.details
-    if isinstance(finding.raw, dict) and ("webRequest" in finding.raw or "webResponse" in finding.raw):
-        return details_from_sarif(finding)
-    return make_details(scanner=finding.tool, check=finding.message or finding.rule, check_id=finding.rule,
-                        url=finding.path, evidence=finding.code,
-                        exchange_note="the report carries no request or response for this finding")
+    if isinstance(finding.raw, dict) and ("webRequest" in finding.raw or "webResponse" in finding.raw
+                                          or isinstance((finding.raw.get("properties") or {}).get("http"), dict)):
+        return details_from_sarif(finding)  # a web SARIF result (our own output keeps the rest under properties)
+    return _with_site(make_details(scanner=finding.tool, check=finding.message or finding.rule, check_id=finding.rule,
+                                   url=finding.path, evidence=finding.code, rule_text=_given(finding).get("rule_text") or "",
+                                   exchange_note="the report carries no request or response for this finding"), finding)
 
 
 # --- the one layout -----------------------------------------------------------------------------------------
@@ -211,7 +226,10 @@ def structured(d: dict[str, Any]) -> dict[str, Any]:
     """The parts a backend reads from a (masked) exchange."""
     request, response = d.get("request") or {}, d.get("response") or {}
     url = d.get("url") or ""
-    parts = urlsplit(url) if HTTP_URL.match(url) else None
+    try:
+        parts = urlsplit(url) if HTTP_URL.match(url) else None
+    except ValueError:  # a malformed URL (``http://[::1/x``): no scheme, host or path to read
+        parts = None
     m = REQUEST_LINE.match(request.get("line") or "")
     method = (m.group("method") if m else "") or d.get("method") or ""  # what was really sent
     resp_headers = response.get("headers") or []
@@ -230,7 +248,9 @@ def structured(d: dict[str, Any]) -> dict[str, Any]:
                             for p in v.split(";") if p.strip()],
         "body": (response.get("body") or "")[:DATA_BODY_CHARS], "body_note": response.get("body_note") or "",
         "request_body": (request.get("body") or "")[:DATA_BODY_CHARS],
-        "exchange_note": d.get("exchange_note") or "",
+        "exchange_note": d.get("exchange_note") or "", "other_info": d.get("other_info") or "",
+        "rule_text": d.get("rule_text") or "", "site": d.get("site") or {},
+        "borrowed_from": d.get("borrowed_from") or "",
     }
 
 
@@ -241,12 +261,14 @@ def render(smell: str | None, raw_details: dict[str, Any]) -> Snippet:
     d = mask_details(raw_details)
     smell = smell or "unknown"
     request, response = d.get("request"), d.get("response")
-    if not request and not response:
-        raise NoSnippet(d.get("exchange_note") or "the report carries no request or response for this finding")
+    verdict = evaluate(smell, raw_details)  # POLICY.md on the exchange (or on what the report says without one)
+    if not request and not response and verdict is None:  # nothing a model could judge without guessing
+        why = d.get("exchange_note") or "the report carries no request or response for this finding"
+        raise NoSnippet(f"{why}; what it says without one (url, parameter, evidence) does not decide the finding")
     check = _cut(d.get("check"), FIELD_BUDGET) + (f" ({d['check_id']})" if d.get("check_id") else "")
     lines = [f"{TECH} {smell.replace('_', ' ')}", f"scanner: {d.get('scanner') or '?'} | check: {check}",
              f"url: {_cut(d.get('url'), FIELD_BUDGET)}"]
-    extra = [f"{k}: {_cut(d.get(k), FIELD_BUDGET)}" for k in ("param", "evidence", "attack") if d.get(k)]
+    extra = [f"{k}: {_cut(d.get(k), FIELD_BUDGET)}" for k in ("param", "evidence", "attack", "other_info") if d.get(k)]
     if extra:
         lines.append(" | ".join(extra))
     if request:
@@ -271,7 +293,10 @@ def render(smell: str | None, raw_details: dict[str, Any]) -> Snippet:
     if d.get("exchange_note"):
         lines.append(f"note: {d['exchange_note']}")
     text = "\n".join(lines)
-    return Snippet(smell=smell, tech=TECH, text=text, data=structured(d))  # no source line: ``line`` stays empty
+    data = structured(d)
+    data["policy"] = None if verdict is None else {"label": verdict.label, "rule": verdict.rule,
+                                                   "reason": verdict.reason, "basis": verdict.basis}
+    return Snippet(smell=smell, tech=TECH, text=text, data=data)  # no source line: ``line`` stays empty
 
 
 # --- the technology's callables ------------------------------------------------------------------------------
@@ -285,7 +310,7 @@ def owns(finding: Finding) -> bool:
 
 
 def snippet(finding: Finding, sources=None) -> Snippet:
-    return render(finding.smell, finding_details(finding))
+    return render(finding.smell, with_borrowed(finding_details(finding)))
 
 
 def example(row: dict) -> Snippet:
@@ -350,9 +375,70 @@ def sarif_result(finding: Finding) -> dict[str, Any]:
         "request_line": (d.get("request") or {}).get("line") or "",
         "response_line": (d.get("response") or {}).get("line") or "",
         "response_body_note": (d.get("response") or {}).get("body_note") or "",
-        "exchange_note": d.get("exchange_note") or "",
+        "exchange_note": d.get("exchange_note") or "", "other_info": d.get("other_info") or "",
+        "rule_text": d.get("rule_text") or "",
     }}
     return out
+
+
+def infer_smell(finding: Finding) -> tuple[str | None, str]:
+    """The canonical smell of a web finding no rules map lists, from its rule's words (``smells.py``)."""
+    d = finding_details(finding)
+    text = rule_words(d) or f"{finding.rule} {finding.message}"
+    try:
+        match = load_matcher().match(text)
+    except (OSError, ValueError) as exc:  # a broken matcher scores nothing by guess: the finding stays kept
+        return None, f"smell matcher unavailable: {exc}"
+    if match.smell is None:
+        why = "no HTTP smell" if match.guess == "other" else f"below the threshold {match.threshold:.2f}"
+        return None, f"{match.note}: {why}"
+    return match.smell, match.note
+
+
+def _url_key(url: str) -> tuple | None:
+    if not HTTP_URL.match(url or ""):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a malformed URL (``http://[::1/x``) names no page another report could have seen
+        return None
+    return parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query
+
+
+def context(findings) -> None:
+    """Site context: what all web findings of one run show of each host (which serve HTTPS, which protect their
+    session cookie with SameSite), handed to each finding's details; and, for a finding whose report keeps no
+    response (drheader's JSON, Wapiti's cookie findings), the response another report of this run kept for the
+    same URL (``borrowed``, with where it came from: the scanner's own result is never rewritten)."""
+    all_details = [finding_details(f) for f in findings]
+    site = site_context(all_details)
+    responses: dict[tuple, tuple[int, dict, str]] = {}
+    for d in all_details:
+        key, response = _url_key(d.get("url") or ""), d.get("response")
+        if key is None or not response or (d.get("method") or "GET").upper() not in ("GET", ""):
+            continue
+        rank = 2 if (response.get("body") or "").strip() else 1  # a response with its body tells more
+        if rank > responses.get(key, (0,))[0]:
+            responses[key] = (rank, response, d.get("scanner") or "another scanner")
+    for f, d in zip(findings, all_details):
+        if not isinstance(f.details, dict):
+            f.details = {}
+        f.details["site"] = site
+        key = _url_key(d.get("url") or "")
+        if not d.get("response") and key in responses:
+            _, response, scanner = responses[key]
+            f.details["borrowed"] = {"response": response, "from": scanner}
+
+
+def with_borrowed(d: dict[str, Any]) -> dict[str, Any]:
+    """The details with the response another report of the run kept for the same URL, where this one has none."""
+    borrowed = d.get("borrowed")
+    d = {k: v for k, v in d.items() if k != "borrowed"}
+    if d.get("response") or not isinstance(borrowed, dict) or not borrowed.get("response"):
+        return d
+    note = f"response from {borrowed.get('from')}'s report of the same URL in this run"
+    return {**d, "response": borrowed["response"], "borrowed_from": str(borrowed.get("from") or ""),
+            "exchange_note": "; ".join(x for x in (d.get("exchange_note"), note) if x)}
 
 
 HTTP = Technology(
@@ -362,6 +448,8 @@ HTTP = Technology(
     snippet=snippet,
     example=example,
     sarif_result=sarif_result,
+    infer_smell=infer_smell,
+    context=context,
 )
 
 

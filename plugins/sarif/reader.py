@@ -50,21 +50,36 @@ def _rule_id(result: dict, run: dict) -> str:
     return rules[index]["id"] if 0 <= index < len(rules) else ""
 
 
+def _rule_words(result: dict, run: dict, rule_id: str) -> str:
+    """What the run's rule descriptor says of the result's rule: name, short and full description, tags (CWE)."""
+    rules = run["tool"]["driver"].get("rules", [])
+    index = result.get("ruleIndex", (result.get("rule") or {}).get("index", -1))
+    descriptor = rules[index] if isinstance(index, int) and 0 <= index < len(rules) else \
+        next((r for r in rules if r.get("id") == rule_id), {})
+    tags = (descriptor.get("properties") or {}).get("tags") or []
+    parts = [descriptor.get("name") or "", (descriptor.get("shortDescription") or {}).get("text") or "",
+             ((descriptor.get("fullDescription") or {}).get("text") or "")[:300], " ".join(str(t) for t in tags)]
+    return " ".join(p for p in parts if p)
+
+
 def _finding(origin: str, result: dict, run: dict) -> Finding:
     """One finding from one result of a log that passed ``validate.check_sarif`` (its shape is the schema's)."""
     locations = result.get("locations") or [{}]
     location = locations[0].get("physicalLocation", {})
     uri = location.get("artifactLocation", {}).get("uri", "")
     region = location.get("region", {})
+    rule = _rule_id(result, run)
+    words = _rule_words(result, run, rule)
     return Finding(
         tool=run["tool"]["driver"]["name"],
-        rule=_rule_id(result, run),
+        rule=rule,
         path=uri_to_path(uri),
         line=region.get("startLine"),
         message=result["message"].get("text", ""),
         code=region.get("snippet", {}).get("text", ""),
         origin=origin,
         raw=result,
+        details={"rule_text": words} if words else {},  # for a technology that reads the rule's words
     )
 
 

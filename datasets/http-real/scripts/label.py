@@ -7,7 +7,7 @@ Reads ``reports/<app>/`` with iacfilter's own readers (Wapiti, drheader, Observa
 directly (iacfilter has no testssl reader). For each finding: its locator (JSON Pointer), the canonical smell
 (the shipped rules map, else ``smells.yaml``), the subject the policy code judges (header, cookie and flag), the
 exchange it is judged on (the report's own, else the one ``scan.py`` fetched, ``exchanges/<app>.jsonl``), the
-proposal of ``plugins/http/datagen/policy.py`` ``judge()``, and the final label: the proposal, unless an entry of
+proposal of ``plugins/http/policy.py`` ``judge()``, and the final label: the proposal, unless an entry of
 ``review.yaml`` matches (first match wins), which gives the label and reason and, where it changes the
 proposal, the ``review_note``. A finding whose proposal is None (the policy code cannot decide) and that no
 review entry covers stops the run: every label is decided by a reviewed rule, never by a default.
@@ -28,7 +28,7 @@ import yaml
 
 from iacfilter.inputs import read_scanner_output
 from iacfilter.rules import load_rules_map
-from iacfilter_plugins.http.datagen import policy
+from iacfilter_plugins.http import policy
 from iacfilter_plugins.http.exchange import SMELLS, header
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,7 +23,7 @@ import urllib.request
 from iacfilter.errors import IacfilterError
 
 from . import analysis
-from .policy import judge
+from ..policy import judge
 
 WRITER = ("You are the writer. You receive one HTTP response of a web application as JSON {\"headers\": [[name, "
           "value], ...], \"body\": \"...\"}. Rewrite it so that it reads like a different but realistic page of the "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import string
 
-from .policy import Verdict
+from ..policy import Verdict
 
 CLAIMS = [
     "{scanner} reports \u201c{check}\u201d on {method} {url}.",

@@ -14,7 +14,7 @@ from ..exchange import SMELLS, TECH
 from . import analysis
 from .cases import BUILDERS, Case
 from .pages import Ctx
-from .policy import judge
+from ..policy import judge
 from .scanners import findings_for
 from .sites import FAMILIES
 

@@ -86,8 +86,18 @@ def _finding(origin: str, event: dict, where: str) -> Finding:
         details=details(scanner=TOOL, check=name, check_id=check_id, url=url,
                         method=method, param=matcher or text_field(event, "fuzzing_parameter", where),
                         evidence=evidence, request=request, response=response,
-                        exchange_note=missing_note(request, response, OMIT_RAW)),
+                        exchange_note=missing_note(request, response, OMIT_RAW), rule_text=_rule_text(info)),
     )
+
+
+def _rule_text(info: dict) -> str:
+    """The template's description, tags and CWE ids (``info``), as words."""
+    tags = info.get("tags")
+    tags = tags if isinstance(tags, list) else str(tags or "").split(",")
+    cwe = (info.get("classification") or {}).get("cwe-id") if isinstance(info.get("classification"), dict) else None
+    cwe = cwe if isinstance(cwe, list) else [cwe] if cwe else []
+    parts = [str(info.get("description") or ""), " ".join(str(t) for t in tags), " ".join(str(c) for c in cwe)]
+    return " ".join(p for p in parts if p.strip())
 
 
 def read(origin: str, text: str) -> list[ScanRun]:

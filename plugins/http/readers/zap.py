@@ -22,6 +22,14 @@ from .common import expect, load_json, looks_like_sarif, missing_note, request_f
 TOOL = "ZAP"
 INFORMATION_URI = "https://www.zaproxy.org/"
 NO_EXCHANGE = "ZAP's traditional-json report carries no request or response (traditional-json-plus does)"
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def _plain(text: str) -> str:
+    """ZAP's HTML-ish description and other-info (``<p>...</p>``) as plain text."""
+    return " ".join(_TAGS.sub(" ", text or "").split())
+
+
 _MARKERS = re.compile(r'"@(programName|generated)"\s*:|"site"\s*:\s*\[')
 
 
@@ -62,7 +70,11 @@ def _instance(origin: str, site: str, alert: dict, plugin: str, name: str, insta
         details=details(scanner=TOOL, check=name, check_id=plugin, url=url,
                         method=text_field(instance, "method", where), param=text_field(instance, "param", where),
                         evidence=evidence, attack=text_field(instance, "attack", where), request=request,
-                        response=response, exchange_note=note),
+                        response=response, exchange_note=note,
+                        rule_text=" ".join(x for x in (_plain(text_field(alert, "desc", where)),
+                                                        f"CWE-{alert['cweid']}" if str(alert.get("cweid") or "-1") not in ("-1", "0", "") else "")
+                                           if x),
+                        other_info=_plain(text_field(instance, "otherinfo", where) or text_field(alert, "otherinfo", where))),
     )
 
 

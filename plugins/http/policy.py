@@ -1,5 +1,8 @@
 """POLICY.md as code: one small function per rule, judging the evidence in the exchange.
 
+One implementation for the data generator's labeller (``datagen``) and the scorer (``features.py`` adds the
+verdict of ``evaluate`` to what its model weighs, as a prior it learns on top of).
+
 ``judge(smell, finding, subject)`` reads only the exchange (URL scheme, status, content type, headers,
 cookies, body, the submitted request, the scanner's payload) and the *subject* of the finding (which header,
 cookie flag or form it is about) -- never the scanner's wording, stated reason or severity. Where a report
@@ -11,13 +14,14 @@ POLICY.md does not decide the case (the generator never emits those).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import SplitResult, parse_qs, urlsplit
 
-from ..exchange import header
+from .exchange import header
 
 HSTS_MIN_AGE = 15552000
 HTML_TYPES = ("text/html", "application/xhtml+xml", "image/svg+xml")
@@ -27,7 +31,10 @@ SESSION_NAMES = {"phpsessid", "jsessionid", "asp.net_sessionid", "sessionid", "c
                  "phpmyadmin"}
 SESSION_PARTS = re.compile(r"(^|[_.\-])(session|sess|sessid|sid|auth|token|jwt|logged_in|remember)([_.\-]|$)|session|"
                            r"^S?SESS[0-9a-f]+$", re.I)
+AUTH_COOKIE_NAMES = re.compile(r"^DW[0-9a-f]{32}$")  # DokuWiki's authentication (remember-me) cookie: DW + md5
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 TOKEN_FIELD = re.compile(r"csrf|xsrf|token|nonce|sectok|form_key|authenticity|requestverification|crumb", re.I)
+SCANNER_FILLERS = {"default"}  # what Wapiti submits in a field the served form left empty
 NON_STATE_FIELDS = {"q", "query", "search", "s", "sort", "order", "filter", "page", "lang", "category", "do",
                     "id", "tag", "per_page", "dir"}
 SENSITIVE_PATH = re.compile(r"[/=:](login|userlogin|userrights|manager|manage|privileges|actuator/env|signin|"
@@ -61,9 +68,20 @@ class Verdict:
     rule: str             # the POLICY.md rule that decided it
     reason: str           # what about the evidence decided it (a key for the analysis writer)
     facts: dict = field(default_factory=dict)  # the evidence the analysis cites
+    basis: str = "exchange"  # what decided: the exchange, or (no exchange) the evidence, url, parameter ...
 
 
 # ---------------------------------------------------------------- reading the exchange
+
+def _urlsplit(url: str) -> SplitResult:
+    """``urlsplit``, or an empty URL for one it cannot parse (``http://[::1/x``): a malformed URL decides nothing."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises on a port that is no number
+        return parts
+    except ValueError:
+        return SplitResult("", "", "", "", "")
+
 
 def resp_headers(f: dict) -> list:
     return (f.get("response") or {}).get("headers") or []
@@ -74,11 +92,11 @@ def req_headers(f: dict) -> list:
 
 
 def scheme(f: dict) -> str:
-    return urlsplit(f.get("url") or "").scheme.lower()
+    return _urlsplit(f.get("url") or "").scheme.lower()
 
 
 def host(f: dict) -> str:
-    return (urlsplit(f.get("url") or "").hostname or "").lower()
+    return (_urlsplit(f.get("url") or "").hostname or "").lower()
 
 
 def status(f: dict) -> int | None:
@@ -133,12 +151,15 @@ def is_session_cookie(name: str) -> bool:
     low = name.lower()
     if low in CSRF_COOKIES:
         return False
-    return low in SESSION_NAMES or bool(SESSION_PARTS.search(name))
+    return low in SESSION_NAMES or bool(SESSION_PARTS.search(name)) or bool(AUTH_COOKIE_NAMES.match(name))
 
 
 def serves_https(f: dict) -> bool:
-    """The exchange shows that the host serves HTTPS: an https URL, or a redirect/link to https on this host."""
+    """The host serves HTTPS: an https URL, a redirect/link to https on this host, or (site context) another
+    finding of the same run showed it (``f["site"]["https_hosts"]``; cookies are not separated by port)."""
     if scheme(f) == "https":
+        return True
+    if host(f) and host(f) in ((f.get("site") or {}).get("https_hosts") or ()):
         return True
     h = re.escape(host(f))
     loc = header(resp_headers(f), "Location") or ""
@@ -180,7 +201,7 @@ def csp_weakness(value: str | None) -> str:
 
 def sensitive(f: dict) -> str:
     """Why the response is sensitive under POLICY.md ('' when it is public content)."""
-    parts = urlsplit(f.get("url") or "")
+    parts = _urlsplit(f.get("url") or "")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     for name, _, attrs in cookies_set(f):
         if is_session_cookie(name) and attrs.get("max-age") != "0":
@@ -194,6 +215,8 @@ def sensitive(f: dict) -> str:
         return "the page carries a password field"
     if "json" in content_type(f) and SENSITIVE_JSON.search(text):
         return "the JSON carries personal data or tokens"
+    if len(set(EMAIL.findall(text[:65536]))) >= 3:
+        return "the response lists people's e-mail addresses (personal data)"
     return ""
 
 
@@ -277,7 +300,7 @@ def rule_caching(f: dict, subject: dict) -> Verdict:
         return _v("TP", "caching", "sensitive-storable", cache_control=cc, why=why)
     if not storable:
         return _v("FP", "caching", "not-storable", cache_control=cc, why=why)
-    return _v("FP", "caching", "public", cache_control=cc, path=urlsplit(f.get("url") or "").path)
+    return _v("FP", "caching", "public", cache_control=cc, path=_urlsplit(f.get("url") or "").path)
 
 
 def rule_banner(f: dict, subject: dict) -> Verdict | None:
@@ -311,8 +334,8 @@ def rule_cors(f: dict, subject: dict) -> Verdict | None:
 def rule_cookies(f: dict, subject: dict) -> Verdict | None:
     name, flag = subject["cookie"], subject["flag"]
     found = [c for c in cookies_set(f) if c[0] == name]
-    if not found:
-        if f.get("response") is None and name in (f.get("evidence") or "") + (f.get("param") or ""):
+    if not found:  # the scanner names a cookie this response does not set (or no response is kept): its claim
+        if name in (f.get("evidence") or "") + (f.get("param") or "") + (f.get("check_id") or ""):
             return _cookie_claim(f, name, flag)
         return None
     _, _, attrs = found[0]
@@ -405,19 +428,20 @@ def reflected_input(f: dict) -> str:
         return f["attack"]
     line = (f.get("request") or {}).get("line") or ""
     target = line.split(" ")[1] if line.count(" ") >= 2 else f.get("url") or ""
-    values = parse_qs(urlsplit(target).query, keep_blank_values=True).get(f.get("param") or "", [])
+    values = parse_qs(_urlsplit(target).query, keep_blank_values=True).get(f.get("param") or "", [])
     return values[0] if values else ""
 
 
-CERT_INVALID = [(re.compile(r"self-signed certificate detected", re.I), "self-signed"),
+CERT_INVALID = [(re.compile(r"self[- ]signed", re.I), "self-signed"),
                 (re.compile(r"certificate has expired", re.I), "expired"),
-                (re.compile(r"hostname doesn't match", re.I), "name-mismatch")]
+                (re.compile(r"hostname doesn't match", re.I), "name-mismatch"),
+                (re.compile(r"hsts-invalid-cert|certificate chain is invalid|invalid certificate", re.I), "invalid-chain")]
 CERT_VALID = re.compile(r"extended validation|ocsp must-staple|certificate expires in", re.I)
 
 
 def _certificate_observation(f: dict) -> Verdict | None:
     """A scanner's one-line observation about the certificate (Wapiti's ssl module)."""
-    evidence = f.get("evidence") or ""
+    evidence = " ".join(x for x in (f.get("evidence"), f.get("check_id")) if x)  # Observatory: the result id
     facts = dict(observation=evidence, host=host(f))
     for pattern, reason in CERT_INVALID:
         if pattern.search(evidence):
@@ -491,17 +515,25 @@ def _csrf_endpoint(f: dict) -> Verdict | None:
     if "x-www-form-urlencoded" not in ctype:
         return None
     fields = parse_qs(request.get("body") or "", keep_blank_values=True)
-    path = urlsplit(f.get("url") or "").path
+    path = _urlsplit(f.get("url") or "").path
     names = {k.lower() for k in fields}
     if names <= NON_STATE_FIELDS:
         return _v("FP", "csrf", "request-no-state-change", action=path, method=method(f), fields=sorted(names))
     tokens = [k for k in fields if TOKEN_FIELD.search(k)]
-    if any(fields[k][0] for k in tokens):
-        return _v("FP", "csrf", "request-token", action=path, token=tokens[0], method=method(f))
+    served = {x.get("name"): x.get("value", "") for form in forms(body(f)) for x in form["fields"]}
+    real = [k for k in tokens if fields[k][0] and fields[k][0].lower() not in SCANNER_FILLERS and served.get(k, "x") != ""]
+    if real:
+        return _v("FP", "csrf", "request-token", action=path, token=real[0], method=method(f))
+    if tokens and any(fields[k][0] for k in tokens):  # what was sent is the scanner's filler, not a served token
+        return _v("TP", "csrf", "request-empty-token", action=path, token=tokens[0], method=method(f),
+                  fields=sorted(names))
     for name, _, attrs in cookies_set(f):
         if is_session_cookie(name) and attrs.get("samesite", "").lower() in ("lax", "strict"):
             return _v("FP", "csrf", "request-samesite", action=path, cookie=name, samesite=attrs["samesite"],
                       method=method(f))
+    if host(f) and host(f) in ((f.get("site") or {}).get("samesite_session_hosts") or ()):
+        return _v("FP", "csrf", "request-samesite", action=path, cookie="(another response of this host)",
+                  samesite="Lax/Strict", method=method(f))
     return _v("TP", "csrf", "request-empty-token" if tokens else "request-no-token", action=path,
               token=tokens[0] if tokens else None, method=method(f), fields=sorted(names))
 
@@ -511,7 +543,10 @@ def rule_exposed_file(f: dict, subject: dict) -> Verdict | None:
         return None
     text = body(f)
     ctype = content_type(f)
-    path = urlsplit(f.get("url") or "").path
+    path = _urlsplit(f.get("url") or "").path
+    if is_html(f) and re.match(r"\s*(<!doctype html|<html)", text, re.I):  # an HTML page, whatever it shows
+        return _v("FP", "backup-file", "normal-page", ctype=ctype or "none", path=path,
+                  title=(re.search(r"<title>(.*?)</title>", text, re.I | re.S) or [None, ""])[1].strip())
     m = SOURCE_LIKE.search(text)
     if m:
         return _v("TP", "backup-file", "source", ctype=ctype or "none", path=path, marker=m.group(0).strip())
@@ -572,3 +607,202 @@ RULES = {
 def judge(smell: str, finding: dict, subject: dict | None = None) -> Verdict | None:
     """The POLICY.md label of a finding about ``subject`` (header, cookie+flag, form) of ``smell``."""
     return RULES[smell](finding, subject or {})
+
+
+# ---------------------------------------------------------------- what a finding is about (its subject)
+
+SUBJECT_HEADERS = {
+    "framing": ("X-Frame-Options",),
+    "content_sniffing": ("X-Content-Type-Options",),
+    "optional_security_header": ("Referrer-Policy", "Permissions-Policy", "Feature-Policy",
+                                 "Cross-Origin-Resource-Policy", "Cross-Origin-Embedder-Policy",
+                                 "Cross-Origin-Opener-Policy", "Access-Control-Allow-Methods"),
+    "obsolete_header": ("X-XSS-Protection", "Pragma", "Expires"),
+    "version_banner": ("Server", "X-Powered-By", "X-AspNet-Version", "X-AspNetMvc-Version", "X-Generator",
+                       "X-Runtime", "Via", "X-Version", "X-Jenkins", "X-Magento-Version"),
+}
+COOKIE_NAMED = re.compile(r"(?:\bcookie\s*:?\s*|Set-Cookie - )([\w.-]+)\s*$", re.I)  # "... in the cookie : sid"
+COOKIE_FLAG_WORDS = (("samesite", "SameSite"), ("httponly", "HttpOnly"), ("secure", "Secure"))
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", (text or "").lower())
+
+
+def _words_of(f: dict) -> str:
+    return " ".join(str(f.get(k) or "") for k in ("check", "check_id", "param", "rule_text"))
+
+
+def _named_header(f: dict, names: tuple[str, ...]) -> str | None:
+    """The header of ``names`` the finding names: its parameter first, then the most specific one in its words."""
+    param = _squash(f.get("param") or "")
+    for name in names:
+        if param and param == _squash(name):
+            return name
+    text = _squash(_words_of(f) + " " + (f.get("evidence") or "")[:300])
+    named = [n for n in names if _squash(n) in text]
+    return max(named, key=len) if named else None
+
+
+def infer_subject(smell: str, f: dict) -> dict:
+    """What the finding is about (a header, a cookie and its flag, a form), read from what the scanner says and
+    the exchange -- the subject ``judge`` needs, which the generator knows and a real report only names."""
+    if smell in SUBJECT_HEADERS:
+        names = SUBJECT_HEADERS[smell]
+        name = _named_header(f, names)
+        if name is None and smell == "version_banner":
+            present = [(n, (header(resp_headers(f), n) or "").lower()) for n in names if header(resp_headers(f), n)]
+            evidence = (f.get("evidence") or "").lower()
+            try:  # a fingerprint record (Wapiti): {"name": ..., "versions": [...]}
+                record = json.loads(evidence) if evidence.lstrip().startswith("{") else {}
+            except ValueError:
+                record = {}
+            record = record if isinstance(record, dict) else {}
+            wanted = [str(v) for v in record.get("versions") or [] if v] + [str(record.get("name") or "").lower()]
+            wanted.append((f.get("check_id") or "").rpartition(":")[2].lower())  # tech-detect:php names PHP
+            name = next((n for want in wanted if want for n, value in present if want in value), None) \
+                or next((n for n, value in present if evidence and (value in evidence or evidence in value)), None) \
+                or next((n for n, value in present if VERSION.search(value)), present[0][0] if present else None)
+        if name is None and len(names) == 1 or name is None and smell == "obsolete_header":
+            name = names[0]
+        return {"header": name} if name else {}
+    if smell == "cookie_flags":
+        words = _squash(_words_of(f))
+        flag = next((label for key, label in COOKIE_FLAG_WORDS if key in words), None)
+        if flag is None:
+            flag = next((label for key, label in COOKIE_FLAG_WORDS if key in _squash(f.get("evidence") or "")), None)
+        names = [c[0] for c in cookies_set(f)]
+        param, evidence = f.get("param") or "", f.get("evidence") or ""
+        claimed = COOKIE_NAMED.search(evidence) or COOKIE_NAMED.search(f.get("check_id") or "")
+        name = (param if param in names else None) or next((n for n in names if n and n in evidence), None) \
+            or next((n for n in names if n and n in (f.get("check") or "")), None) \
+            or (claimed.group(1) if claimed else None) or (param if param and not names else None) \
+            or (names[0] if len(names) == 1 else None)
+        if name is None and flag and len(names) > 1:  # unnamed: the one cookie that really lacks the flag
+            lacking = [n for n, _, attrs in cookies_set(f) if flag.lower() not in attrs]
+            name = lacking[0] if len(lacking) == 1 else None
+        if name is None and f.get("response") is None:
+            name = param or (re.findall(r"[\w.-]+", evidence.split("=")[0]) or [None])[-1]
+        return {"cookie": name, "flag": flag} if name and flag else {}
+    if smell == "csrf":
+        evidence = f.get("evidence") or ""
+        actions = [x["action"] for x in forms(body(f)) if x["action"] and x["action"] in evidence]
+        return {"form_action": max(actions, key=len)} if actions else {}
+    return {}
+
+
+# ---------------------------------------------------------------- site context: what the run shows of each host
+
+def site_context(findings: list[dict]) -> dict:
+    """What all findings of one run (several reports together) reveal about their hosts: which serve HTTPS
+    (an https URL, or a redirect or link to https on the same host, on any port), and which set their session
+    cookie with ``SameSite=Lax/Strict`` (that protects a form of the host whose own finding shows no response)."""
+    https = sorted({host(f) for f in findings if host(f) and serves_https({**f, "site": None})})
+    samesite = sorted({host(f) for f in findings if host(f) and _samesite_session(f)})
+    return {"https_hosts": https, "samesite_session_hosts": samesite}
+
+
+def _samesite_session(f: dict) -> str | None:
+    """The session cookie this response sets with ``SameSite=Lax/Strict`` (its name), or None."""
+    return next((name for name, _, attrs in cookies_set(f)
+                 if is_session_cookie(name) and attrs.get("samesite", "").lower() in ("lax", "strict")), None)
+
+
+# ---------------------------------------------------------------- partial evidence: no exchange in the report
+
+STATIC_PATH = re.compile(r"(?:\.(?:css|js|mjs|map|png|jpe?g|gif|ico|webp|bmp|woff2?|ttf|otf|eot|json|txt|xml|pdf|zip|"
+                         r"gz|mp4|mp3|webm)|/robots\.txt|/sitemap\.xml|/favicon\.ico|/\.well-known/[\w.-]+)$", re.I)
+HSTS_AGE = re.compile(r"max-age\s*=\s*\"?(\d+)", re.I)
+
+
+def _path(f: dict) -> str:
+    return _urlsplit(f.get("url") or "").path or "/"
+
+
+def _said(f: dict) -> str:
+    return f"{f.get('evidence') or ''}\n{f.get('other_info') or ''}"
+
+
+def judge_evidence(smell: str, f: dict, subject: dict) -> Verdict | None:
+    """POLICY.md applied to what a report without the response still carries (URL, parameter, the evidence
+    string, other-info); None when that cannot decide (the finding is then kept). ``basis`` names what decided."""
+    evidence, path, url_scheme = f.get("evidence") or "", _path(f), scheme(f)
+    static = STATIC_PATH.search(path)
+    if smell == "hsts":
+        if url_scheme == "http":
+            return Verdict("FP", "hsts", "plain-http", {"url": f.get("url")}, "url scheme")
+        m = HSTS_AGE.search(evidence)
+        if url_scheme == "https" and m:
+            age = int(m.group(1))
+            return Verdict("TP" if age < HSTS_MIN_AGE else "FP", "hsts", "too-short" if age < HSTS_MIN_AGE else
+                           "sufficient", {"value": evidence, "age": age}, "evidence")
+        return None
+    if smell in ("csp", "framing", "content_sniffing", "optional_security_header"):
+        if static:
+            return Verdict("FP", "csp" if smell == "csp" else "optional-headers", "not-html-path",
+                           {"path": path}, "url path")
+        if smell == "csp" and re.search(r"\b(default|script)-src\b", evidence, re.I):
+            weakness = csp_weakness(evidence)
+            return Verdict("TP" if weakness else "FP", "csp", weakness or "sound", {"value": evidence}, "evidence")
+        return None
+    if smell == "obsolete_header":
+        return rule_obsolete_header(f, subject or {"header": "X-XSS-Protection"})
+    if smell == "version_banner":
+        value = evidence.split(":", 1)[-1].strip() if evidence else ""
+        if not value:
+            return None
+        if VERSION.search(value):
+            return Verdict("TP", "banner", "version", {"value": value}, "evidence")
+        return Verdict("FP", "banner", "product-only", {"value": value}, "evidence")
+    if smell == "cacheable_sensitive_content":
+        if re.search(r"\b(no-store|private)\b", evidence, re.I):
+            return Verdict("FP", "caching", "not-storable", {"cache_control": evidence}, "evidence")
+        if static:
+            return Verdict("FP", "caching", "public", {"path": path}, "url path")
+        if SENSITIVE_PATH.search(path + (f"?{_urlsplit(f.get('url') or '').query}" or "")):
+            return Verdict("TP", "caching", "sensitive-storable", {"path": path}, "url path")
+        return None
+    if smell == "cors":
+        m = re.search(r"Access-Control-Allow-Origin\s*:\s*(\S+)", evidence, re.I)
+        if m and m.group(1) == "*":
+            if SENSITIVE_PATH.search(path):
+                return Verdict("TP", "cors", "wildcard-sensitive", {"value": "*", "path": path}, "evidence and url path")
+            if static:
+                return Verdict("FP", "cors", "wildcard-public", {"value": "*", "path": path}, "evidence and url path")
+        return None
+    if smell == "xss":
+        attack = reflected_input(f)
+        if attack and re.search(r"[<>\"']", attack) and attack in evidence:
+            return Verdict("TP", "xss", "unencoded", {"attack": attack}, "evidence")
+        return None
+    if smell == "server_error_disclosure":
+        m = INTERNALS.search(_said(f))
+        return Verdict("TP", "server-error", "internals", {"marker": m.group(0)}, "evidence") if m else None
+    if smell == "exposed_file":
+        m = SOURCE_LIKE.search(evidence)
+        return Verdict("TP", "backup-file", "source", {"marker": m.group(0).strip()}, "evidence") if m else None
+    if smell in ("cookie_flags", "certificate", "csrf", "http_methods"):  # their rules read what stands in
+        verdict = RULES[smell](f, subject) if (smell != "cookie_flags" or subject.get("cookie")) else None
+        basis = {"cookie_flags": "cookie named by the scanner", "certificate": "scanner's certificate observation",
+                 "csrf": "submitted form data", "http_methods": "request method"}[smell]
+        return Verdict(verdict.label, verdict.rule, verdict.reason, verdict.facts, basis) if verdict else None
+    return None
+
+
+def evaluate(smell: str, f: dict, subject: dict | None = None) -> Verdict | None:
+    """POLICY.md's verdict on a finding as a reader delivered it (``exchange.py``'s shape), its subject inferred
+    from its words where not given; judged on the evidence alone where the report keeps no response. None where
+    the policy cannot decide."""
+    if smell not in RULES:
+        return None
+    subject = infer_subject(smell, f) if subject is None else subject
+    try:
+        if f.get("response") is None:
+            return judge_evidence(smell, f, subject)
+        if smell in SUBJECT_HEADERS and not subject.get("header"):
+            return None
+        if smell == "cookie_flags" and not subject.get("cookie"):
+            return None
+        return judge(smell, f, subject)
+    except (KeyError, ValueError, TypeError, IndexError, StopIteration):  # evidence the rule cannot read
+        return None
