@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from iacfilter_plugins.encoder.scorer import resolve_base  # local dir, package:NAME or hub id: one rule for both
+from iacfilter_plugins.bases import resolve as resolve_base  # known base, local dir, package:NAME or hub id
 
 from .prompt import SEPARATOR, VERDICTS, prompt_parts
 
@@ -163,7 +163,10 @@ class LM:
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         with torch.inference_mode(), torch.autocast(self.device.type, dtype=self.dtype or torch.float32,
                                                     enabled=self.device.type == "cuda"):
-            out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, output_hidden_states=True)
+            # logits of the last position only: a real base's vocabulary (Gemma 3: 262k) makes the full logits
+            # cost more than the transformer itself
+            out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, output_hidden_states=True,
+                             logits_to_keep=1)
         hidden = out.hidden_states[-1].float()
         weights = body.unsqueeze(-1).to(hidden.dtype)
         features = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)

@@ -22,7 +22,7 @@ import shutil
 import time
 from pathlib import Path
 
-from .model import (CONFIG, HEAD, LM, base_hashes, build_head, device_and_dtype, load_base, lora_config, resolve_base,
+from .model import (ADAPTER, CONFIG, HEAD, LM, base_hashes, build_head, device_and_dtype, load_base, lora_config, resolve_base,
                     save_adapter, OWN_FILES)
 from .prompt import fit_analysis, normalise, template_analysis
 
@@ -233,7 +233,7 @@ def phase2(cfg: dict, base: str, train_set, val_set, out_dir: Path, seed: int, l
     from iacfilter_training import metrics as training_metrics
 
     torch.manual_seed(seed)
-    lm = load_base(base, adapter=out_dir, tokenizer=out_dir)
+    lm = load_base(base, adapter=out_dir if (out_dir / ADAPTER).is_file() else None, tokenizer=out_dir)
     lm.max_prompt = cfg.get("max_prompt")
     p2, head_cfg = cfg["phase2"], cfg["head"]
     budget = int(cfg["budget"])
@@ -304,7 +304,13 @@ def train(params: dict, train_set, val_set, out_dir: Path, seed: int, log=print)
     out_dir = Path(out_dir)
     base = resolve_base(str(cfg["model"]))
     started = time.perf_counter()
-    phase1(cfg, base, train_set, val_set, out_dir, seed, log)
+    frozen = int(cfg["phase1"]["epochs"]) == 0  # the frozen base + head: no adapter, phase 2 only
+    if frozen:
+        from transformers import AutoTokenizer
+
+        AutoTokenizer.from_pretrained(base).save_pretrained(out_dir)
+    else:
+        phase1(cfg, base, train_set, val_set, out_dir, seed, log)
     world, rank, _ = distributed()
     if rank != 0:
         if world > 1:
@@ -321,15 +327,22 @@ def train(params: dict, train_set, val_set, out_dir: Path, seed: int, log=print)
         ship(base_dir, out_dir)
     from transformers import AutoConfig
 
+    from iacfilter_plugins.bases import describe
+
     config = AutoConfig.from_pretrained(base)
+    known = None if shipped else describe(base_dir)  # a base built from chunk packages: its manifest
+    base_info = {"name": str(cfg["model"]), "shipped": bool(shipped), "model_type": config.model_type}
+    if known:  # pinned by the hash of the chunk packages' GGUF (the conversion may differ by transformers version)
+        base_info.update({"known": known["name"], "parameters": known["parameters"], "gguf_sha256": known["sha256"]})
+    else:
+        base_info["sha256"] = base_hashes(base_dir) if base_dir.is_dir() else {}
     manifest = {
         "format": "iacfilter-dual-head/1",
-        "base": {"name": str(cfg["model"]), "shipped": bool(shipped), "model_type": config.model_type,
-                 "sha256": base_hashes(base_dir) if base_dir.is_dir() else {}},
+        "base": base_info,
         "budget": int(cfg["budget"]),
         "max_prompt": cfg["max_prompt"],
         "policy": bool(cfg["policy"]),
-        "lora": cfg["lora"],
+        "lora": None if frozen else cfg["lora"],
         "head": {"hidden": [int(h) for h in cfg["head"]["hidden"]], "dropout": float(cfg["head"]["dropout"])},
         "phase1": cfg["phase1"],
         "phase2": cfg["phase2"],
