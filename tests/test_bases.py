@@ -32,7 +32,7 @@ def fake_base(chunks=CHUNKS, prefix="fakebase_part", name="fake"):
     whole = b"".join(chunks)
     return Base(name=name, title="a fake base", kind="gguf-causal-lm", assembled="fake.gguf",
                 sha256=hashlib.sha256(whole).hexdigest(), size=len(whole), parameters=1,
-                chunks=tuple(Chunk(f"{prefix}{i}", "1.0.0", f"{prefix}{i}", f"data/chunk{i:02d}")
+                chunks=tuple(Chunk(f"{prefix}{i}", "1.0.0", f"{prefix}{i}/data/chunk{i:02d}")
                              for i in range(1, len(chunks) + 1)),
                 licence="none")
 

