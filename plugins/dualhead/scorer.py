@@ -101,6 +101,7 @@ def load(champion, options=None, device=None) -> DualHeadScorer:
     except (OSError, ValueError) as exc:
         raise IacfilterError(base, f"cannot load the base model: {str(exc).splitlines()[0]}") from None
     lm.max_prompt = config.get("max_prompt")
+    lm.use_bos(bool(config.get("bos", False)))  # champions from before the setting have none
     try:
         lm.check_budget(budget)
     except ValueError as exc:

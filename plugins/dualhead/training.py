@@ -37,6 +37,7 @@ DEFAULTS = {
                "weight_decay": 0.01},
     "generation_batch": 16,
     "max_prompt": None,  # tokens of the finding kept in the prompt (None: what the context allows)
+    "bos": "auto",  # a BOS token before every prompt where the tokenizer has one
     "ship_base": "auto",  # copy the base into the model directory when it is small (< 100 MB)
 }
 
@@ -111,6 +112,7 @@ def phase1(cfg: dict, base: str, train_set, val_set, out_dir: Path, seed: int, l
             dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     lm = load_base(base, device=device, trainable=True)
     lm.max_prompt = cfg.get("max_prompt")
+    lm.use_bos(cfg["bos"])
     import warnings
 
     with warnings.catch_warnings():  # peft calls a transformers API deprecated for v6
@@ -235,6 +237,7 @@ def phase2(cfg: dict, base: str, train_set, val_set, out_dir: Path, seed: int, l
     torch.manual_seed(seed)
     lm = load_base(base, adapter=out_dir if (out_dir / ADAPTER).is_file() else None, tokenizer=out_dir)
     lm.max_prompt = cfg.get("max_prompt")
+    cfg["bos"] = lm.use_bos(cfg["bos"])  # recorded as chosen
     p2, head_cfg = cfg["phase2"], cfg["head"]
     budget = int(cfg["budget"])
     budgets = [int(b) for b in (p2.get("budgets") or [budget])]
@@ -341,6 +344,7 @@ def train(params: dict, train_set, val_set, out_dir: Path, seed: int, log=print)
         "base": base_info,
         "budget": int(cfg["budget"]),
         "max_prompt": cfg["max_prompt"],
+        "bos": bool(cfg["bos"]),
         "policy": bool(cfg["policy"]),
         "lora": None if frozen else cfg["lora"],
         "head": {"hidden": [int(h) for h in cfg["head"]["hidden"]], "dropout": float(cfg["head"]["dropout"])},

@@ -58,6 +58,7 @@ def evaluate(variant: str, examples, budgets, *, base: str | None = None, model:
     if variant in ("SC", "PE-SC"):
         lm = load_base(str(base))
         lm.max_prompt = max_prompt
+        lm.use_bos("auto")
         budgets, policy, head = [0], variant == "PE-SC", None
     else:
         from iacfilter.champion import load_champion
