@@ -1,0 +1,185 @@
+"""Grouped cross-validation of a frozen language-model base plus a linear head on labelled findings, beside
+fixed champions on the same rows, printed as JSON.
+
+Features: the dual-head's own (``LM.forward``: the masked mean of the last hidden state over the prompt, budget 0),
+computed once per row through transformers and checkpointed to ``--features`` (an .npz; a stopped run resumes).
+Head: logistic regression (class-balanced, standardised features) trained on every group but one and scored on
+the held-out group (leave-one-group-out: no application in two folds); out-of-fold probabilities are pooled and
+classified at 0.5 (nothing tuned on the held-out rows). The same CV on a one-hot of the rule alone (smell,
+scanner check) says what the rule name decides without the model. ``--champion`` (repeatable): a shipped or built
+champion scored on the same rows at its frozen threshold, for comparison (not retrained). ``--head-of DIR``: a
+frozen-base dual-head champion of the same base, budget 0 and prompt length, applied to the cached features (what
+its scorer computes, without a second pass through the base).
+
+    OMP_NUM_THREADS=2 python benchmarks/language_models_cv.py --data real.jsonl --group app \\
+        --base base:gemma3-270m --features build/real-gemma.npz --champion http-default --champion dual-head-http
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+
+def rates(labels, predicted) -> dict:
+    tp = sum(1 for y, p in zip(labels, predicted) if y and p)
+    fp = sum(1 for y, p in zip(labels, predicted) if not y and p)
+    fn = sum(1 for y, p in zip(labels, predicted) if y and not p)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4), "tp": tp, "fp": fp,
+            "fn": fn, "n": len(labels)}
+
+
+def features(examples, base: str, max_prompt: int, batch: int, cache: Path, log) -> "np.ndarray":
+    import numpy as np
+    import torch
+
+    from iacfilter_plugins.dualhead.model import load_base
+
+    done: dict[int, np.ndarray] = {}
+    if cache.is_file():
+        stored = np.load(cache)
+        done = {int(i): v for i, v in zip(stored["index"], stored["x"])}
+    todo = [i for i in range(len(examples)) if i not in done]
+    if todo:
+        lm = load_base(base)
+        lm.max_prompt = max_prompt
+        lm.use_bos("auto")
+        started = time.perf_counter()
+        for start in range(0, len(todo), batch):
+            idx = todo[start : start + batch]
+            prompts = [lm.prompt_ids(examples[i].snippet.text, 0) for i in idx]
+            with torch.inference_mode():
+                x, _ = lm.forward(prompts, [[] for _ in idx])
+            for j, i in enumerate(idx):
+                done[i] = x[j].numpy()
+            keys = sorted(done)
+            np.savez(cache, index=np.array(keys), x=np.stack([done[k] for k in keys]))
+            log(f"features {len(done)}/{len(examples)} ({(time.perf_counter() - started) / (start + len(idx)):.2f} "
+                f"s/finding)")
+    return np.stack([done[i] for i in range(len(examples))])
+
+
+def grouped_cv(x, labels, groups) -> list[float]:
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    y = np.array(labels)
+    out = np.zeros(len(y))
+    for group in sorted(set(groups)):
+        test = np.array([g == group for g in groups])
+        if len(set(y[~test])) < 2:
+            out[test] = float(y[~test].mean())
+            continue
+        head = make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced", C=0.1, max_iter=2000))
+        head.fit(x[~test], y[~test])
+        out[test] = head.predict_proba(x[test])[:, 1]
+    return out.tolist()
+
+
+def rule_features(examples):
+    import numpy as np
+
+    keys = [(e.row.get("smell"), (e.row.get("finding") or {}).get("check_id"), (e.row.get("finding") or {}).get("check"))
+            for e in examples]
+    vocab = sorted({f"{i}:{k}" for key in keys for i, k in enumerate(key)})
+    index = {v: j for j, v in enumerate(vocab)}
+    x = np.zeros((len(keys), len(vocab)))
+    for row, key in enumerate(keys):
+        for i, k in enumerate(key):
+            x[row, index[f"{i}:{k}"]] = 1.0
+    return x
+
+
+def head_scores(directory: Path, x) -> tuple[list[float], float]:
+    import torch
+    from safetensors.torch import load_file
+
+    from iacfilter.champion import load_champion
+    from iacfilter_plugins.dualhead.model import build_head
+
+    champion = load_champion(directory)
+    config = json.loads((directory / "dualhead.json").read_text())
+    tensors = load_file(str(directory / "head.safetensors"))
+    mean, std = tensors.pop("norm.mean"), tensors.pop("norm.std")
+    head = build_head(mean.shape[0], config["head"]["hidden"], config["head"]["dropout"])
+    head.load_state_dict({k.removeprefix("mlp."): v for k, v in tensors.items()})
+    head.eval()
+    with torch.inference_mode():
+        p = torch.sigmoid(head((torch.tensor(x, dtype=torch.float32) - mean) / std).squeeze(-1)).tolist()
+    return p, champion.threshold
+
+
+def champion_scores(name: str, examples) -> tuple[list[float], float, float]:
+    from iacfilter.decide import load_model
+    from iacfilter.findings import Score
+
+    model = load_model(name)
+    started = time.perf_counter()
+    scores = []
+    for start in range(0, len(examples), 16):
+        out = model.scorer.score([e.snippet for e in examples[start : start + 16]])
+        scores += [float(s.p if isinstance(s, Score) else s) for s in out]
+    return scores, model.threshold, len(examples) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True, help="labelled JSONL rows with a group key")
+    parser.add_argument("--group", default="app")
+    parser.add_argument("--base", default=None, help="base for the frozen features (e.g. base:gemma3-270m)")
+    parser.add_argument("--features", default=None, help=".npz checkpoint of the features")
+    parser.add_argument("--max-prompt", type=int, default=128)
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--champion", action="append", default=[])
+    parser.add_argument("--head-of", action="append", default=[], help="frozen-base dual-head champion directory")
+    args = parser.parse_args()
+
+    import torch
+
+    from iacfilter.dataset import load_dataset
+
+    torch.set_num_threads(args.threads)
+    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    examples = load_dataset(args.data)
+    groups = [str(e.row.get(args.group)) for e in examples]
+    labels = [int(e.label) for e in examples]
+    result = {"data": args.data, "rows": len(examples), "groups": len(set(groups)), "positives": sum(labels),
+              "keep_all": rates(labels, [1] * len(labels)), "results": []}
+    for name in args.champion:
+        scores, threshold, speed = champion_scores(name, examples)
+        result["results"].append({"model": name, "how": "fixed champion at its frozen threshold",
+                                  "threshold": threshold, "findings_per_s": round(speed, 2),
+                                  **rates(labels, [s >= threshold for s in scores])})
+        log(json.dumps(result["results"][-1]))
+    if args.base:
+        started = time.perf_counter()
+        x = features(examples, args.base, args.max_prompt, args.batch, Path(args.features or "features.npz"), log)
+        seconds = time.perf_counter() - started
+        for directory in args.head_of:
+            p, threshold = head_scores(Path(directory), x)
+            result["results"].append({"model": directory, "how": "fixed champion (its head on these features) at its "
+                                      "frozen threshold", "threshold": threshold,
+                                      **rates(labels, [s >= threshold for s in p])})
+        probabilities = grouped_cv(x, labels, groups)
+        result["results"].append({"model": f"{args.base} frozen + logistic head", "how": "leave-one-group-out CV",
+                                  "threshold": 0.5, "feature_seconds_this_run": round(seconds, 1),
+                                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                                  **rates(labels, [p >= 0.5 for p in probabilities])})
+    probabilities = grouped_cv(rule_features(examples), labels, groups)
+    result["results"].append({"model": "rule name only (smell, check) + logistic head", "how": "leave-one-group-out CV",
+                              "threshold": 0.5, **rates(labels, [p >= 0.5 for p in probabilities])})
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
