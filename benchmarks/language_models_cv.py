@@ -1,8 +1,12 @@
 """Grouped cross-validation of a frozen language-model base plus a linear head on labelled findings, beside
 fixed champions on the same rows, printed as JSON.
 
+Rows: ``--data`` (labelled JSONL with a group key), or ``--corpus datasets/http-real``: every finding of its
+reports that carries an exchange to learn from (labels from ``labels.jsonl``, group = app), all true positives
+and ``--fp`` false positives drawn with ``--seed``.
 Features: the dual-head's own (``LM.forward``: the masked mean of the last hidden state over the prompt, budget 0),
-computed once per row through transformers and checkpointed to ``--features`` (an .npz; a stopped run resumes).
+computed once per row through transformers and checkpointed by row id to ``--features`` (an .npz; a stopped
+run resumes, a changed finding is recomputed).
 Head: logistic regression (class-balanced, standardised features) trained on every group but one and scored on
 the held-out group (leave-one-group-out: no application in two folds); out-of-fold probabilities are pooled and
 classified at 0.5 (nothing tuned on the held-out rows). The same CV on a one-hot of the rule alone (smell,
@@ -11,7 +15,7 @@ champion scored on the same rows at its frozen threshold, for comparison (not re
 frozen-base dual-head champion of the same base, budget 0 and prompt length, applied to the cached features (what
 its scorer computes, without a second pass through the base).
 
-    OMP_NUM_THREADS=2 python benchmarks/language_models_cv.py --data real.jsonl --group app \\
+    OMP_NUM_THREADS=2 python benchmarks/language_models_cv.py --corpus datasets/http-real --fp 107 --seed 0 \\
         --base base:gemma3-270m --features build/real-gemma.npz --champion http-default --champion dual-head-http
 """
 
@@ -42,10 +46,17 @@ def features(examples, base: str, max_prompt: int, batch: int, cache: Path, log)
 
     from iacfilter_plugins.dualhead.model import load_base
 
-    done: dict[int, np.ndarray] = {}
+    def key(e) -> str:  # the row's id and the text the model reads: a changed finding is recomputed
+        import hashlib
+
+        return f"{e.row.get('id')}:{hashlib.sha256(e.snippet.text.encode()).hexdigest()[:16]}"
+
+    stored_by_key: dict[str, np.ndarray] = {}
     if cache.is_file():
         stored = np.load(cache)
-        done = {int(i): v for i, v in zip(stored["index"], stored["x"])}
+        stored_by_key = dict(zip(stored["key"].tolist(), stored["x"]))
+    keys = [key(e) for e in examples]
+    done = {i: stored_by_key[k] for i, k in enumerate(keys) if k in stored_by_key}
     todo = [i for i in range(len(examples)) if i not in done]
     if todo:
         lm = load_base(base)
@@ -59,8 +70,9 @@ def features(examples, base: str, max_prompt: int, batch: int, cache: Path, log)
                 x, _ = lm.forward(prompts, [[] for _ in idx])
             for j, i in enumerate(idx):
                 done[i] = x[j].numpy()
-            keys = sorted(done)
-            np.savez(cache, index=np.array(keys), x=np.stack([done[k] for k in keys]))
+            stored_by_key.update({keys[i]: done[i] for i in idx})
+            names = sorted(stored_by_key)
+            np.savez(cache, key=np.array(names), x=np.stack([stored_by_key[k] for k in names]))
             log(f"features {len(done)}/{len(examples)} ({(time.perf_counter() - started) / (start + len(idx)):.2f} "
                 f"s/finding)")
     return np.stack([done[i] for i in range(len(examples))])
@@ -83,6 +95,41 @@ def grouped_cv(x, labels, groups) -> list[float]:
         head.fit(x[~test], y[~test])
         out[test] = head.predict_proba(x[test])[:, 1]
     return out.tolist()
+
+
+def corpus_rows(corpus: Path, fp: int, seed: int, log) -> list[dict]:
+    import random
+    from collections import Counter, defaultdict
+
+    from iacfilter.inputs import read_scanner_output
+    from iacfilter_plugins.http.technology import example, finding_details
+
+    labels = [json.loads(line) for line in (corpus / "labels.jsonl").read_text().splitlines()]
+    by_report = defaultdict(list)
+    for record in labels:
+        by_report[record["report"]].append(record)
+    rows, skipped = [], Counter()
+    for report, records in sorted(by_report.items()):
+        records.sort(key=lambda r: int(r["id"].rsplit("/", 1)[1]))
+        try:
+            findings = read_scanner_output(str(corpus / report))[0].findings
+        except Exception as exc:  # a report no installed reader takes
+            skipped[f"{records[0]['scanner']}: {type(exc).__name__}"] += len(records)
+            continue
+        for finding, record in zip(findings, records):
+            row = {"tech": "http", "smell": record["smell"], "label": record["label"], "id": record["id"],
+                   "app": record["app"], "scanner": record["scanner"], "finding": finding_details(finding)}
+            try:
+                example(row)
+            except ValueError:
+                skipped[f"{record['scanner']}: no exchange in the report"] += 1
+                continue
+            rows.append(row)
+    log(f"corpus: {len(rows)} findings with an exchange; left out: {dict(skipped)}")
+    positives = [r for r in rows if r["label"] == "TP"]
+    negatives = [r for r in rows if r["label"] == "FP"]
+    chosen = positives + random.Random(seed).sample(negatives, min(fp, len(negatives)))
+    return sorted(chosen, key=lambda r: r["id"])
 
 
 def rule_features(examples):
@@ -133,7 +180,10 @@ def champion_scores(name: str, examples) -> tuple[list[float], float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", required=True, help="labelled JSONL rows with a group key")
+    parser.add_argument("--data", default=None, help="labelled JSONL rows with a group key")
+    parser.add_argument("--corpus", default=None, help="a real-scanner corpus directory (labels.jsonl + reports)")
+    parser.add_argument("--fp", type=int, default=107, help="false positives drawn from --corpus")
+    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--group", default="app")
     parser.add_argument("--base", default=None, help="base for the frozen features (e.g. base:gemma3-270m)")
     parser.add_argument("--features", default=None, help=".npz checkpoint of the features")
@@ -150,7 +200,16 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
-    examples = load_dataset(args.data)
+    if args.corpus:
+        rows = corpus_rows(Path(args.corpus), args.fp, args.seed, log)
+        chosen = Path(args.features or "features.npz").with_suffix(".rows.jsonl")
+        chosen.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        examples = load_dataset(chosen)
+        args.data = f"{args.corpus} (all TP, {args.fp} FP drawn with seed {args.seed})"
+    elif args.data:
+        examples = load_dataset(args.data)
+    else:
+        parser.error("--data or --corpus")
     groups = [str(e.row.get(args.group)) for e in examples]
     labels = [int(e.label) for e in examples]
     result = {"data": args.data, "rows": len(examples), "groups": len(set(groups)), "positives": sum(labels),
