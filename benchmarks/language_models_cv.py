@@ -166,16 +166,10 @@ def head_scores(directory: Path, x) -> tuple[list[float], float]:
 
 
 def champion_scores(name: str, examples) -> tuple[list[float], float, float]:
-    from iacfilter.decide import load_model
-    from iacfilter.findings import Score
+    from iacfilter_plugins.dualhead.variants import champion_scores as scores_of
 
-    model = load_model(name)
-    started = time.perf_counter()
-    scores = []
-    for start in range(0, len(examples), 16):
-        out = model.scorer.score([e.snippet for e in examples[start : start + 16]])
-        scores += [float(s.p if isinstance(s, Score) else s) for s in out]
-    return scores, model.threshold, len(examples) / (time.perf_counter() - started)
+    model, scores, seconds = scores_of(name, examples, batch_size=16)
+    return scores, model.threshold, len(examples) / seconds
 
 
 def main() -> None:
