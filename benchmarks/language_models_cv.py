@@ -212,7 +212,8 @@ def main() -> None:
         scores, threshold, speed = champion_scores(name, examples)
         result["results"].append({"model": name, "how": "fixed champion at its frozen threshold",
                                   "threshold": threshold, "findings_per_s": round(speed, 2),
-                                  **rates(labels, [s >= threshold for s in scores])})
+                                  "unscored_kept": sum(1 for s in scores if s != s),
+                                  **rates(labels, [not s < threshold for s in scores])})  # unscored: kept
         log(json.dumps(result["results"][-1]))
     if args.base:
         started = time.perf_counter()
