@@ -287,3 +287,12 @@ def test_frozen_base_plus_head_trains_and_scores_without_an_adapter(trained, tmp
     res = run_cli("filter", EXAMPLES / "ansible" / "glitch.csv", "--source-root", EXAMPLES / "ansible",
                   "--model", champion, "--budget", "4", "-o", out)
     assert res.exit_code == 0, res.output
+    # a champion built on a known base refuses a base directory whose manifest records another GGUF hash
+    config = json.loads((champion / "dualhead.json").read_text())
+    config["base"].update(known="gemma3-270m", gguf_sha256="0" * 64)
+    (champion / "dualhead.json").write_text(json.dumps(config))
+    write_manifest(champion, yaml.safe_load((champion / "champion.yaml").read_text()))
+    res = run_cli("filter", EXAMPLES / "ansible" / "glitch.csv", "--source-root", EXAMPLES / "ansible",
+                  "--model", champion, "-o", tmp_path / "refused.sarif")
+    assert "adapter was trained for base gemma3-270m" in _one_line_exit_2(res)
+    assert not (tmp_path / "refused.sarif").exists()
