@@ -266,3 +266,33 @@ def test_phase1_trains_data_parallel_under_torchrun(trained, tmp_path):
     assert "2 processes" in stderr
     assert json.loads((out / "metrics.json").read_text())["n_val"] == 24
     assert (out / "model" / "lora.safetensors").is_file() and (out / "model" / "head.safetensors").is_file()
+
+
+def test_frozen_base_plus_head_trains_and_scores_without_an_adapter(trained, tmp_path, run_cli):
+    """phase1.epochs 0: no LoRA, the head on the frozen base's hidden states; the champion has no adapter and
+    filters like any other."""
+    config = {"name": "frozen", "backend": "dual-head", "train": str(trained["train"]), "val": str(trained["val"]),
+              "seed": 1, "params": {"model": str(trained["base"]), "budget": 4, "threads": 1, "generation_batch": 8,
+                                    "head": {"hidden": [16], "dropout": 0.0}, "phase1": {"epochs": 0},
+                                    "phase2": {"epochs": 10, "patience": 5, "batch_size": 16, "budgets": [0, 4]}}}
+    run = tmp_path / "run"
+    result = run_trial(config, run / "trials" / "t1", log=lambda m: None)
+    assert 0.0 <= result["val"]["f1"] <= 1.0
+    champion = freeze(run, tmp_path / "champion", name="frozen")
+    assert not (champion / "lora.safetensors").exists()
+    assert json.loads((champion / "dualhead.json").read_text())["lora"] is None
+    scores = load_scorer(load_champion(champion), {}).score([e.snippet for e in load_dataset(trained["val"])][:4])
+    assert len(scores) == 4 and all(0.0 <= s.p <= 1.0 for s in scores)
+    out = tmp_path / "out.sarif"
+    res = run_cli("filter", EXAMPLES / "ansible" / "glitch.csv", "--source-root", EXAMPLES / "ansible",
+                  "--model", champion, "--budget", "4", "-o", out)
+    assert res.exit_code == 0, res.output
+    # a champion built on a known base refuses a base directory whose manifest records another GGUF hash
+    config = json.loads((champion / "dualhead.json").read_text())
+    config["base"].update(known="gemma3-270m", gguf_sha256="0" * 64)
+    (champion / "dualhead.json").write_text(json.dumps(config))
+    write_manifest(champion, yaml.safe_load((champion / "champion.yaml").read_text()))
+    res = run_cli("filter", EXAMPLES / "ansible" / "glitch.csv", "--source-root", EXAMPLES / "ansible",
+                  "--model", champion, "-o", tmp_path / "refused.sarif")
+    assert "adapter was trained for base gemma3-270m" in _one_line_exit_2(res)
+    assert not (tmp_path / "refused.sarif").exists()

@@ -44,6 +44,17 @@ def select(run_dir: Path) -> dict:
     return selection
 
 
+def _base_provenance(model) -> dict:
+    """base_model, base_parameters, base_sha256 (and licence, extra) of a base built from chunk packages."""
+    if not model:
+        return {}
+    try:
+        from iacfilter_plugins.bases import provenance
+    except ImportError:
+        return {}
+    return provenance(str(model))
+
+
 def freeze(run_dir: Path, out_dir: Path, name: str | None = None) -> Path:
     selection_path = run_dir / "selection.json"
     selection = json.loads(selection_path.read_text()) if selection_path.is_file() else select(run_dir)
@@ -58,6 +69,7 @@ def freeze(run_dir: Path, out_dir: Path, name: str | None = None) -> Path:
         "name": name or f"{metrics['name']}-s{metrics['seed']}",
         "backend": metrics["backend"],
         "base_model": (metrics["params"] or {}).get("model", "none (trained from scratch)"),
+        **_base_provenance((metrics["params"] or {}).get("model")),
         "threshold": selection["threshold"],
         "threshold_objective": metrics.get("threshold_objective", {"objective": "f1"}),
         "smells": metrics["smells"],

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from iacfilter_plugins.encoder.scorer import resolve_base  # local dir, package:NAME or hub id: one rule for both
+from iacfilter_plugins.bases import resolve as resolve_base  # known base, local dir, package:NAME or hub id
 
 from .prompt import SEPARATOR, VERDICTS, prompt_parts
 
@@ -96,13 +96,21 @@ class LM:
         self.eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else self.stop
         self.context = context_size(model)
         self.max_prompt: int | None = None  # tokens of the finding kept (a speed knob; None: what the context allows)
+        self.bos: list[int] = []  # the begin-of-sequence id before every prompt (a pretrained base expects one)
+
+    def use_bos(self, setting) -> bool:
+        """``True``/``False``, or ``"auto"``: a BOS token where the tokenizer has one. Returns what was chosen."""
+        bos = self.tokenizer.bos_token_id
+        on = bos is not None if setting == "auto" else bool(setting) and bos is not None
+        self.bos = [bos] if on else []
+        return on
 
     def encode(self, text: str) -> list[int]:
         return self.tokenizer.encode(text, add_special_tokens=False)
 
     def reserve(self, budget: int) -> int:
         """Tokens a sequence needs beyond the cut-able head: tail, budget + 1, separator, verdict, eos."""
-        return len(self.encode(prompt_parts("", budget)[1])) + budget + 1 + len(self.sep) + 2
+        return len(self.bos) + len(self.encode(prompt_parts("", budget)[1])) + budget + 1 + len(self.sep) + 2
 
     def check_budget(self, budget: int, min_prompt: int = 16) -> None:
         if budget < 0:
@@ -117,7 +125,7 @@ class LM:
         room = max(self.context - self.reserve(budget), 1)
         if self.max_prompt:
             room = min(room, self.max_prompt)
-        return head_ids[:room] + tail_ids
+        return self.bos + head_ids[:room] + tail_ids
 
     # -- generation and features ---------------------------------------------------------------------------
     def _pad_left(self, seqs: Sequence[Sequence[int]]):
@@ -163,7 +171,10 @@ class LM:
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         with torch.inference_mode(), torch.autocast(self.device.type, dtype=self.dtype or torch.float32,
                                                     enabled=self.device.type == "cuda"):
-            out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, output_hidden_states=True)
+            # logits of the last position only: a real base's vocabulary (Gemma 3: 262k) makes the full logits
+            # cost more than the transformer itself
+            out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, output_hidden_states=True,
+                             logits_to_keep=1)
         hidden = out.hidden_states[-1].float()
         weights = body.unsqueeze(-1).to(hidden.dtype)
         features = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)

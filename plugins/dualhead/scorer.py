@@ -80,8 +80,15 @@ def load(champion, options=None, device=None) -> DualHeadScorer:
     if not Path(base).is_dir():
         raise IacfilterError(base, f"base model not found: the champion's adapter needs its base model as a local "
                                    f"directory (set {BASE_ENV} to where it lies)")
+    if base_info.get("known"):  # a base built from chunk packages: the GGUF hash its cache manifest records
+        from iacfilter_plugins.bases import describe
+
+        manifest = describe(base) or {}
+        if manifest.get("sha256") != base_info.get("gguf_sha256"):
+            raise IacfilterError(str(root), f"adapter was trained for base {base_info['known']} (GGUF sha256 "
+                                            f"{base_info.get('gguf_sha256')}), {base} is not it")
     expected = base_info.get("sha256") or {}
-    actual = base_hashes(base)
+    actual = base_hashes(base) if expected else {}
     if expected and actual != expected:
         raise IacfilterError(str(root), f"adapter was trained for another base model: {base} does not match the "
                                         f"sha256 of {base_info['name']} recorded in {CONFIG}")
@@ -90,10 +97,11 @@ def load(champion, options=None, device=None) -> DualHeadScorer:
     if budget < 0:
         raise IacfilterError("--budget", f"must be 0 or more, not {budget}")
     try:
-        lm = load_base(base, device=device, adapter=root, tokenizer=root)
+        lm = load_base(base, device=device, adapter=root if config.get("lora") else None, tokenizer=root)
     except (OSError, ValueError) as exc:
         raise IacfilterError(base, f"cannot load the base model: {str(exc).splitlines()[0]}") from None
     lm.max_prompt = config.get("max_prompt")
+    lm.use_bos(bool(config.get("bos", False)))  # champions from before the setting have none
     try:
         lm.check_budget(budget)
     except ValueError as exc:

@@ -22,7 +22,7 @@ import shutil
 import time
 from pathlib import Path
 
-from .model import (CONFIG, HEAD, LM, base_hashes, build_head, device_and_dtype, load_base, lora_config, resolve_base,
+from .model import (ADAPTER, CONFIG, HEAD, LM, base_hashes, build_head, device_and_dtype, load_base, lora_config, resolve_base,
                     save_adapter, OWN_FILES)
 from .prompt import fit_analysis, normalise, template_analysis
 
@@ -37,6 +37,7 @@ DEFAULTS = {
                "weight_decay": 0.01},
     "generation_batch": 16,
     "max_prompt": None,  # tokens of the finding kept in the prompt (None: what the context allows)
+    "bos": "auto",  # a BOS token before every prompt where the tokenizer has one
     "ship_base": "auto",  # copy the base into the model directory when it is small (< 100 MB)
 }
 
@@ -111,6 +112,7 @@ def phase1(cfg: dict, base: str, train_set, val_set, out_dir: Path, seed: int, l
             dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     lm = load_base(base, device=device, trainable=True)
     lm.max_prompt = cfg.get("max_prompt")
+    lm.use_bos(cfg["bos"])
     import warnings
 
     with warnings.catch_warnings():  # peft calls a transformers API deprecated for v6
@@ -233,8 +235,9 @@ def phase2(cfg: dict, base: str, train_set, val_set, out_dir: Path, seed: int, l
     from iacfilter_training import metrics as training_metrics
 
     torch.manual_seed(seed)
-    lm = load_base(base, adapter=out_dir, tokenizer=out_dir)
+    lm = load_base(base, adapter=out_dir if (out_dir / ADAPTER).is_file() else None, tokenizer=out_dir)
     lm.max_prompt = cfg.get("max_prompt")
+    cfg["bos"] = lm.use_bos(cfg["bos"])  # recorded as chosen
     p2, head_cfg = cfg["phase2"], cfg["head"]
     budget = int(cfg["budget"])
     budgets = [int(b) for b in (p2.get("budgets") or [budget])]
@@ -304,7 +307,13 @@ def train(params: dict, train_set, val_set, out_dir: Path, seed: int, log=print)
     out_dir = Path(out_dir)
     base = resolve_base(str(cfg["model"]))
     started = time.perf_counter()
-    phase1(cfg, base, train_set, val_set, out_dir, seed, log)
+    frozen = int(cfg["phase1"]["epochs"]) == 0  # the frozen base + head: no adapter, phase 2 only
+    if frozen:
+        from transformers import AutoTokenizer
+
+        AutoTokenizer.from_pretrained(base).save_pretrained(out_dir)
+    else:
+        phase1(cfg, base, train_set, val_set, out_dir, seed, log)
     world, rank, _ = distributed()
     if rank != 0:
         if world > 1:
@@ -321,15 +330,23 @@ def train(params: dict, train_set, val_set, out_dir: Path, seed: int, log=print)
         ship(base_dir, out_dir)
     from transformers import AutoConfig
 
+    from iacfilter_plugins.bases import describe
+
     config = AutoConfig.from_pretrained(base)
+    known = None if shipped else describe(base_dir)  # a base built from chunk packages: its manifest
+    base_info = {"name": str(cfg["model"]), "shipped": bool(shipped), "model_type": config.model_type}
+    if known:  # pinned by the hash of the chunk packages' GGUF (the conversion may differ by transformers version)
+        base_info.update({"known": known["name"], "parameters": known["parameters"], "gguf_sha256": known["sha256"]})
+    else:
+        base_info["sha256"] = base_hashes(base_dir) if base_dir.is_dir() else {}
     manifest = {
         "format": "iacfilter-dual-head/1",
-        "base": {"name": str(cfg["model"]), "shipped": bool(shipped), "model_type": config.model_type,
-                 "sha256": base_hashes(base_dir) if base_dir.is_dir() else {}},
+        "base": base_info,
         "budget": int(cfg["budget"]),
         "max_prompt": cfg["max_prompt"],
+        "bos": bool(cfg["bos"]),
         "policy": bool(cfg["policy"]),
-        "lora": cfg["lora"],
+        "lora": None if frozen else cfg["lora"],
         "head": {"hidden": [int(h) for h in cfg["head"]["hidden"]], "dropout": float(cfg["head"]["dropout"])},
         "phase1": cfg["phase1"],
         "phase2": cfg["phase2"],

@@ -29,6 +29,20 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def champion_scores(model: str, examples, batch_size: int = 64):
+    """(loaded model, p(TP) of each example, seconds): any champion through its own backend."""
+    from iacfilter.decide import load_model
+    from iacfilter.findings import Score
+
+    loaded = load_model(model)
+    started = time.perf_counter()
+    scores = []
+    for start in range(0, len(examples), batch_size):
+        out = loaded.scorer.score([e.snippet for e in examples[start : start + batch_size]])
+        scores += [float(s.p if isinstance(s, Score) else s) for s in out]
+    return loaded, scores, time.perf_counter() - started
+
+
 def evaluate(variant: str, examples, budgets, *, base: str | None = None, model: str | None = None,
              batch_size: int = 16, max_prompt: int | None = None, log=print) -> list[dict]:
     """One result row per budget (SC / PE-SC / other: one row)."""
@@ -38,16 +52,7 @@ def evaluate(variant: str, examples, budgets, *, base: str | None = None, model:
     texts = [e.snippet.text for e in examples]
     rows = []
     if variant == "other":
-        from iacfilter.decide import load_model
-        from iacfilter.findings import Score
-
-        loaded = load_model(model)
-        started = time.perf_counter()
-        scores = []
-        for start in range(0, len(examples), 64):
-            out = loaded.scorer.score([e.snippet for e in examples[start : start + 64]])
-            scores += [float(s.p if isinstance(s, Score) else s) for s in out]
-        seconds = time.perf_counter() - started
+        loaded, scores, seconds = champion_scores(model, examples)
         return [{"variant": f"{loaded.champion.backend} ({loaded.champion.name})", "budget": None,
                  **_rates(labels, scores, loaded.threshold), "findings_per_s": round(len(examples) / seconds, 2),
                  "control": None, "scaling": None}]
@@ -58,6 +63,7 @@ def evaluate(variant: str, examples, budgets, *, base: str | None = None, model:
     if variant in ("SC", "PE-SC"):
         lm = load_base(str(base))
         lm.max_prompt = max_prompt
+        lm.use_bos("auto")
         budgets, policy, head = [0], variant == "PE-SC", None
     else:
         from iacfilter.champion import load_champion

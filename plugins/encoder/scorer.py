@@ -10,7 +10,6 @@ weights, early stopping on validation F1; mixed precision and gradient checkpoin
 from __future__ import annotations
 
 import gc
-import importlib
 import json
 import os
 import sys
@@ -25,11 +24,10 @@ CONFIG = "encoder.json"
 
 
 def resolve_base(name: str) -> str:
-    if name.startswith("package:"):
-        module = importlib.import_module(name.split(":", 1)[1])
-        getter = getattr(module, "get_model_path", None)
-        return str(getter() if getter else Path(module.__file__).parent / "model")
-    return name
+    """A local directory for ``params.model``: one rule for every backend (``iacfilter_plugins.bases``)."""
+    from iacfilter_plugins.bases import resolve
+
+    return resolve(name)
 
 
 def _device():
