@@ -14,7 +14,9 @@ on the same folds in the same run.
 LM candidate (``--base``, repeatable, with ``--features`` for each): the masked mean of the base's last hidden
 state over the snippet's tokens (truncated to ``--max-length``), computed once per row and checkpointed by the
 text's hash to an .npz (a stopped run resumes; a changed snippet is recomputed); the head is a class-balanced
-logistic regression on standardised features (C fixed at 0.1, not tuned), trained on each fold's training rows.
+logistic regression on standardised features, trained on each fold's training rows, its C chosen by an inner
+grouped CV on those rows only (``FrozenHead``). Besides the thresholded figures, the out-of-fold ranking quality
+(ROC AUC, average precision), which no threshold grid limits.
 
 Speed and memory: a fresh child process per candidate loads it and scores ``--speed-rows`` findings (the LM:
 tokenise, base, head); findings/s is the scoring rate after loading, peak memory the child's max RSS.
@@ -33,11 +35,11 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "glitch-findings"
-HEAD_C = 0.1
 
 
 def text_key(text: str, max_length: int) -> str:
@@ -100,24 +102,44 @@ def embed(texts: list[str], model: str, max_length: int, cache: Path, batch: int
 
 
 class FrozenHead:
-    """A cross-validation backend over precomputed features: a logistic head fitted on a fold's training rows."""
+    """A cross-validation backend over precomputed features: a class-balanced logistic head on standardised
+    features, fitted on a fold's training rows only; its C is chosen among ``CS`` by an inner 3-fold CV grouped by
+    script on those same rows (average precision), so the held-out fold never chooses anything."""
 
     name = "frozen-lm-head"
     extra = None
+    CS = (0.001, 0.01, 0.1, 1.0)
 
     def __init__(self, examples, x):
         self.row = {id(e): i for i, e in enumerate(examples)}
         self.x = x
+        self.chosen: list[float] = []
 
     def train(self, params, train, test, workdir, seed, log):
         from sklearn.linear_model import LogisticRegression
+        from sklearn.metrics import average_precision_score
+        from sklearn.model_selection import GroupKFold
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
-        head = make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced", C=params.get("C", HEAD_C),
-                                                                  max_iter=3000, random_state=seed))
-        head.fit(self.x[[self.row[id(e)] for e in train]], [int(e.label) for e in train])
-        return head.predict_proba(self.x[[self.row[id(e)] for e in test]])[:, 1].tolist()
+        from iacfilter_training.crossval import group_of
+
+        def head(c):
+            return make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced", C=c, max_iter=3000))
+
+        x = self.x[[self.row[id(e)] for e in train]]
+        y = [int(e.label) for e in train]
+        c = params.get("C")
+        if not c:
+            groups = [group_of(e, self.row[id(e)]) for e in train]
+            splits = list(GroupKFold(n_splits=3).split(x, y, groups))
+            quality = {c: sum(average_precision_score([y[i] for i in held], head(c).fit(x[fit], [y[i] for i in fit])
+                                                      .predict_proba(x[held])[:, 1]) for fit, held in splits)
+                       for c in self.CS}
+            c = max(self.CS, key=lambda k: (quality[k], -k))  # ties: the stronger regularisation
+            self.chosen.append(c)
+        model = head(c).fit(x, y)
+        return model.predict_proba(self.x[[self.row[id(e)] for e in test]])[:, 1].tolist()
 
 
 def subsample(examples, rows: int, seed: int):
@@ -150,14 +172,23 @@ def cross_validate(backend, params: dict, examples, seeds, folds: int, choice: d
                        objective=objective, min_recall=min_recall, log=lambda msg: None, subsets=subsets)
             for seed in seeds]
 
+    def ranking(idx):
+        from sklearn.metrics import average_precision_score, roc_auc_score
+
+        labels = [[r["labels"][i] for i in idx] for r in runs]
+        scores = [[r["scores"][i] for i in idx] for r in runs]
+        return {"roc_auc": round(statistics.mean(roc_auc_score(y, s) for y, s in zip(labels, scores)), 4),
+                "average_precision": round(statistics.mean(average_precision_score(y, s)
+                                                           for y, s in zip(labels, scores)), 4)}
+
     def summary(rows):
         return {key: round(statistics.mean(r[key] for r in rows), 4) for key in ("precision", "recall", "f1")} | {
             "f1_sd_over_seeds": round(statistics.pstdev(r["f1"] for r in rows), 4), "n": rows[0]["n"],
             "confusion_mean": {c: round(statistics.mean(r["confusion"][c] for r in rows), 1)
                                for c in ("tp", "fn", "tn", "fp")}}
 
-    return {"thresholds_per_seed": [r["threshold"] for r in runs], "all": summary([r["out_of_fold"] for r in runs]),
-            **{tech: summary([r["subsets"][tech] for r in runs]) for tech in subsets}}
+    return {"thresholds_per_seed": [r["threshold"] for r in runs], "all": summary([r["out_of_fold"] for r in runs]) | ranking(range(len(examples))),
+            **{tech: summary([r["subsets"][tech] for r in runs]) | ranking(subsets[tech]) for tech in subsets}}
 
 
 def speed_child(spec: dict) -> dict:
@@ -250,9 +281,10 @@ def main() -> None:
     log(json.dumps(result["candidates"][-1]["all"]))
     for base, x, n in zip(args.base, xs, lengths):
         started = time.perf_counter()
-        cv = cross_validate(FrozenHead(examples, x), {"C": HEAD_C}, examples, seeds, args.folds, choice)
+        cv = cross_validate(head := FrozenHead(examples, x), {}, examples, seeds, args.folds, choice)
         result["candidates"].append({"model": f"{base} frozen (mean of last hidden state, {n} tokens) + logistic head",
-                                     **cv, "cv_seconds": round(time.perf_counter() - started, 1),
+                                     **cv, "head_C_chosen": dict(sorted(Counter(head.chosen).items())),
+                                     "cv_seconds": round(time.perf_counter() - started, 1),
                                      "speed": measure_speed({"model": base, "rows": args.speed_rows, "max_length": n,
                                                              "batch": args.batch, "threads": args.threads})})
         log(json.dumps(result["candidates"][-1]["all"]))

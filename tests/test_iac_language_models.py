@@ -60,7 +60,8 @@ def test_frozen_head_learns_from_a_folds_training_rows_only():
     x[:, 0] += 3 * np.array(labels)  # one informative dimension
     examples = [SimpleNamespace(label=y) for y in labels]
     head = bench.FrozenHead(examples, x)
-    scores = head.train({"C": 0.1}, examples[:30], examples[30:], None, 0, print)
+    scores = head.train({}, examples[:30], examples[30:], None, 0, print)
+    assert head.chosen and head.chosen[0] in head.CS  # C chosen on the training rows by an inner CV
     assert len(scores) == 10 and all(0 <= s <= 1 for s in scores)
     positives = [s for s, e in zip(scores, examples[30:]) if e.label]
     negatives = [s for s, e in zip(scores, examples[30:]) if not e.label]
