@@ -187,7 +187,8 @@ def cross_validate(backend, params: dict, examples, seeds, folds: int, choice: d
             "confusion_mean": {c: round(statistics.mean(r["confusion"][c] for r in rows), 1)
                                for c in ("tp", "fn", "tn", "fp")}}
 
-    return {"thresholds_per_seed": [r["threshold"] for r in runs], "all": summary([r["out_of_fold"] for r in runs]) | ranking(range(len(examples))),
+    return {"thresholds_per_seed": [r["threshold"] for r in runs],
+            "all": summary([r["out_of_fold"] for r in runs]) | ranking(range(len(examples))),
             **{tech: summary([r["subsets"][tech] for r in runs]) | ranking(subsets[tech]) for tech in subsets}}
 
 
@@ -212,7 +213,8 @@ def speed_child(spec: dict) -> dict:
         tokenizer, encoder = load_encoder(spec["model"])
         loaded = time.perf_counter()
         for start in range(0, len(snippets), spec["batch"]):
-            embed_batch(tokenizer, encoder, [s.text for s in snippets[start : start + spec["batch"]]], spec["max_length"])
+            texts = [s.text for s in snippets[start : start + spec["batch"]]]
+            embed_batch(tokenizer, encoder, texts, spec["max_length"])
     seconds = time.perf_counter() - loaded
     return {"findings_per_s": round(len(snippets) / seconds, 2), "load_s": round(loaded - t0, 2),
             "scored": len(snippets), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
@@ -267,7 +269,8 @@ def main() -> None:
     training = yaml.safe_load((champion_path("features-default") / "champion.yaml").read_text())["training"]
     choice = dict(training.get("thresholds") or {})
     result = {"data": "../shared/data/glitch-findings train + val", "rows": len(examples),
-              **({"subsample": {"rows_at_least": args.rows, "seed": args.seed, "whole_scripts": True}} if args.rows else {}),
+              **({"subsample": {"rows_at_least": args.rows, "seed": args.seed, "whole_scripts": True}}
+                 if args.rows else {}),
               "cv": {"folds": args.folds, "grouped_by": "script", "seeds": seeds, "objective": choice.get("objective"),
                      "min_recall": choice.get("min_recall")},
               "candidates": []}
