@@ -335,9 +335,9 @@ def scan_cmd(path, scanner, tech, command, jobs, file_timeout, allow_unscanned, 
     GLITCH runs once per batch of files (--jobs batches in parallel), bounded by --file-timeout. Files GLITCH
     could not parse, crashed on or gave up on are *not scanned*: listed on stderr and as notifications in the
     SARIF run, which then says executionSuccessful: false, and the exit code is 2 unless --allow-unscanned.
-    Files that are not of the technology at all (GLITCH: "Cannot detect file type") are *skipped*, listed,
-    and do not fail the run. Hidden files and folders are not scanned. The filter options are those of
-    'iacfilter filter'.
+    Files GLITCH says are not of its kind ("Cannot detect file type", "File is not a tasks file", ...) are
+    *skipped*: listed, and they do not fail the run. Hidden files and folders are left out. The filter options
+    are those of 'iacfilter filter'.
     """
     chosen = plugins.scanner(scanner)
     root = Path(path)

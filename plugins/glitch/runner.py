@@ -8,8 +8,9 @@ systems; GLITCH skips symlinks) under their paths relative to the root. Batches 
 GLITCH has no timeout of its own: a batch in which no file finishes within the timeout is killed and split
 in two, and the halves run again, so that only a file that hangs by itself is given up on. GLITCH reports
 files it cannot analyse on stderr only (``Error: <Tech> - <what>: <path>``, between the redraws of its
-progress bar, which is not a failure): a file that is not of the technology is *skipped*; one GLITCH could
-not parse, crashed on or gave up on is *not scanned*. Neither is ever taken for a clean file.
+progress bar, which is not a failure): a file GLITCH says is not of its kind (not a playbook, tasks or variables
+file, or of no type it can detect) is *skipped* and does not fail a run; one GLITCH could not parse, crashed on
+or gave up on is *not scanned*. Neither is ever taken for a clean file.
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ INSTALL_HINT = (
     "'glitch' on PATH; or run GLITCH yourself and give its CSV to 'iacfilter filter'"
 )
 HEADER = "PATH,LINE,ERROR,DESCRIPTION,CODE"
-# GLITCH's words for a file that is not of the technology at all (e.g. a docker-compose file among Ansible).
-NOT_OF_THE_TECHNOLOGY = ("Cannot detect file type", "File is not a variables file")
+# GLITCH's words for a file that is not of its kind: YAML that is no Ansible playbook, tasks or variables file
+# (a docker-compose file, a Zuul job list among Ansible). Any other error means GLITCH failed on the file.
+NOT_OF_THE_TECHNOLOGY = ("Cannot detect file type", "File is not a playbook", "File is not a tasks file",
+                         "File is not a variables file")
 LINK = "a symbolic link (GLITCH does not follow them)"
 PROGRESS = re.compile(r"\|\s*(\d+)/(\d+) \[")  # tqdm: "DESC:  37%|███▋      | 30/81 [00:05<00:09, ...]"
 # One redraw of the bar. It can land between any two writes of GLITCH's other thread, even inside an error line
