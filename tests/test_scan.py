@@ -363,3 +363,10 @@ def test_excluding_findings_keeps_what_the_run_says_of_files_not_scanned(tmp_pat
     assert invocation["executionSuccessful"] is False
     assert [(n["level"], n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])
             for n in invocation["toolExecutionNotifications"]] == [("error", "a/f1.yml")]
+
+
+def test_scan_of_a_technology_glitch_does_not_read_says_so(tmp_path, tree):
+    res = run_subprocess("scan", tree, "--tech", "http", "--glitch", tmp_path / "nowhere" / "glitch")
+    assert res.returncode == 2
+    assert res.stderr.startswith("iacfilter: error: --tech http: GLITCH does not scan it (it scans ansible, ")
+    assert res.stderr.count("\n") == 1
