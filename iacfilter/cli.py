@@ -280,7 +280,7 @@ def run_filter(runs: list[ScanRun], *, output, quiet, fail_on_findings=False, **
     write_atomically(output, result.text)
     if not quiet:
         click.echo(summary([d.finding for d in result.decisions], [d.verdict for d in result.decisions],
-                           result.models), err=True)
+                           result.models, None if output == "-" else output), err=True)
     if fail_on_findings and result.reported:
         click.get_current_context().exit(1)
     return result.reported

@@ -62,6 +62,27 @@ def test_decisions_on_the_ansible_example(run_cli, champion, tmp_path):
     assert "findings in" in res.stderr and "hard_coded_secret" in res.stderr
 
 
+def test_run_summary_adds_up_names_the_verdicts_as_the_sarif_does_and_says_where_the_output_went(run_cli, champion,
+                                                                                                   tmp_path):
+    from iacfilter.findings import FILTERED, VERDICTS
+
+    doc, res = filter_example(run_cli, champion, tmp_path, "chef")
+    counts = doc["runs"][0]["properties"]["iacfilter"]["counts"]
+    assert set(counts) <= set(VERDICTS) and len(set(counts) - {FILTERED}) >= 2  # kept and another keeping verdict
+    lines = res.stderr.splitlines()
+    total, reported = sum(counts.values()), sum(n for v, n in counts.items() if v != FILTERED)
+    kept_as = ", ".join(f"{counts[v]} {v}" for v in VERDICTS if v != FILTERED and counts.get(v))
+    assert lines[0].startswith(f"iacfilter: {total} findings in, {reported} reported ({kept_as}), "
+                               f"{counts.get(FILTERED, 0)} filtered (model ")
+    header = lines[1].split()
+    assert header == ["smell", "in", *VERDICTS]
+    totals = next(line for line in lines if line.split()[0] == "total").split()[1:]
+    assert [int(n) for n in totals] == [total, *(counts.get(v, 0) for v in VERDICTS)]
+    assert lines[-1] == f"iacfilter: wrote {tmp_path / 'chef.sarif'}"
+    res = run_cli("filter", EXAMPLES / "chef" / "glitch.csv", "--source-root", EXAMPLES / "chef", "--model", champion)
+    assert "wrote" not in res.stderr  # standard output: nothing to name
+
+
 def test_same_input_gives_byte_identical_output(run_cli, champion, tmp_path):
     outs = []
     for i in range(2):
@@ -151,7 +172,7 @@ def test_table_format_and_drop(run_cli, champion, tmp_path):
     run_cli("filter", EXAMPLES / "chef" / "glitch.csv", "--source-root", EXAMPLES / "chef", "--model", champion,
             "--format", "table", "--mode", "drop", "-o", out)
     lines = out.read_text().splitlines()
-    assert lines[0].split() == ["VERDICT", "SCORE", "SMELL", "TECH", "LOCATION"]
+    assert lines[0].split() == ["VERDICT", "SCORE", "SMELL", "RULE", "TECH", "LOCATION", "REASON"]
     assert not any(line.startswith("filtered") for line in lines)
     assert any("recipes/default.rb:7" in line for line in lines)
 

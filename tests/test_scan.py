@@ -97,7 +97,7 @@ def test_real_glitch_in_batches_finds_what_one_plain_run_finds_and_says_what_it_
                          "--allow-unscanned", "--jobs", "1", "-o", tmp_path / "o.txt")
     assert res.returncode == 0, res.stderr
     table = (tmp_path / "o.txt").read_text().splitlines()[1:]
-    locations = [row.split()[-1] for row in table]
+    locations = [row.split()[5] for row in table]  # VERDICT SCORE SMELL RULE TECH LOCATION REASON
     assert [(p, line) for p, line, _ in plain] == [(loc.rsplit(":", 1)[0], int(loc.rsplit(":", 1)[1]))
                                                    for loc in locations]
     assert locations.index("site.yml:9") < locations.index("site.yml:11")  # numeric, not text, order
@@ -324,8 +324,10 @@ def test_table_lists_findings_in_numeric_line_order():
     findings = [Finding("GLITCH", "sec_https", path, line) for path, line in
                 (("b.yml", 2), ("a.yml", 10), ("a.yml", 9), ("a.yml", None), ("a.yml", 100))]
     table = as_table(findings, [Verdict(KEPT, "r", 0.9)] * len(findings), drop=False)
-    assert [row.split()[-1] for row in table.splitlines()[1:]] == ["a.yml", "a.yml:9", "a.yml:10", "a.yml:100",
-                                                                   "b.yml:2"]
+    assert table.splitlines()[0].split() == ["VERDICT", "SCORE", "SMELL", "RULE", "TECH", "LOCATION", "REASON"]
+    assert [row.split()[5] for row in table.splitlines()[1:]] == ["a.yml", "a.yml:9", "a.yml:10", "a.yml:100",
+                                                                  "b.yml:2"]
+    assert all(row.split()[3] == "sec_https" and row.endswith("  r") for row in table.splitlines()[1:])
 
 
 def test_interrupting_scan_leaves_no_glitch_running(tmp_path, stand_in, tree, champion):
