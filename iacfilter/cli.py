@@ -286,7 +286,7 @@ def run_filter(runs: list[ScanRun], *, output, quiet, fail_on_findings=False, **
     return result.reported
 
 
-@cli.command("filter")
+@cli.command("filter", short_help="Score scanner output; write filtered SARIF.")
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @filter_options()
 def filter_cmd(inputs, **options):
@@ -307,7 +307,7 @@ def filter_cmd(inputs, **options):
     run_filter(read(inputs), **options)
 
 
-@cli.command("scan")
+@cli.command("scan", short_help="Run GLITCH on a tree, then filter its findings.")
 @click.argument("path", type=OsPath(exists=True))
 @click.option("--scanner", default=None, metavar="NAME",
               help="Scanner to run (see 'iacfilter plugins'): glitch (the default), checkov, ...")
@@ -394,7 +394,7 @@ def unscanned_check(where, outcome, allow_unscanned: bool, listed: str = "listed
                                          "--allow-unscanned accepts that")
 
 
-@cli.command("hook")
+@cli.command("hook", short_help="pre-commit: scan changed files, fail on kept ones.")
 @click.argument("files", nargs=-1, metavar="FILE...")
 @click.option("--reports", is_flag=True,
               help="FILEs are scanner output (GLITCH CSV or --linter rows, SARIF from any tool), not IaC scripts.")
@@ -453,7 +453,7 @@ def hook_cmd(files, reports, severity, scanner, command, jobs, file_timeout, all
         click.get_current_context().exit(1)
 
 
-@cli.command("rules")
+@cli.command("rules", short_help="Scanner rules -> SARIF rule, smell, CWE, severity.")
 @click.option("--json", "as_json_", is_flag=True, help="Print JSON instead of a table.")
 def rules_cmd(as_json_):
     """Print the rules map: scanner rule -> SARIF rule id, canonical smell, CWE, security severity."""
@@ -468,7 +468,7 @@ def rules_cmd(as_json_):
     click.echo(columns(rows), nl=False)
 
 
-@cli.command("plugins")
+@cli.command("plugins", short_help="The loaded plugins and what they register.")
 @click.option("--json", "as_json_", is_flag=True, help="Print JSON instead of a table.")
 def plugins_cmd(as_json_):
     """List the loaded plugins: what each registers (scanners, readers, technologies, scorers, rules maps,
@@ -566,7 +566,7 @@ def explain_cmd(output_file, selector, source_root, model_dir, datasets, k, tech
     click.echo(explain.as_json(items) if as_json_ else "\n".join(explain.render(e) for e in items), nl=False)
 
 
-@cli.command("label")
+@cli.command("label", short_help="Label a finding TP or FP in a dataset.")
 @click.argument("location", metavar="PATH:LINE")
 @click.argument("label", type=click.Choice(["tp", "fp"], case_sensitive=False))
 @click.option("--dataset", required=True, type=click.Path(dir_okay=False), metavar="D.jsonl",
@@ -619,7 +619,7 @@ def label_cmd(location, label, dataset, source_root, tech, smell, sarif_file):
     click.echo(f"labelled {location} {row['label']}{was}: {finding.smell} in {finding.tech} -> {dataset}", err=True)
 
 
-@cli.command("triage")
+@cli.command("triage", short_help="Label an output's findings one key at a time.")
 @click.argument("output_file", metavar="OUT.sarif", type=click.Path(dir_okay=False))
 @click.option("--dataset", required=True, type=click.Path(dir_okay=False), metavar="D.jsonl",
               help="Dataset the answers go to (created if missing). Findings it already holds are skipped.")
