@@ -52,6 +52,11 @@ class NoSnippet(Exception):
     """
 
 
+# The name under which a scorer's optional ``explain(snippet)`` gives its intercept (the logit before any
+# feature), so that the contributions it gives add up to the logit of its score.
+INTERCEPT = "(intercept)"
+
+
 @dataclass(frozen=True)
 class Score:
     """What a scorer may return instead of a bare probability: p(true positive) and the text that led to it."""

@@ -24,7 +24,7 @@ from typing import Sequence
 
 import numpy as np
 
-from iacfilter.findings import Snippet
+from iacfilter.findings import INTERCEPT, Snippet
 from iacfilter.hookspecs import hookimpl
 from iacfilter.registry import ScorerBackend, refuse_options
 
@@ -176,7 +176,7 @@ class LinearFeatureModel:
 
     def explain(self, snippet: Snippet) -> list[tuple[str, float]]:
         """What each feature added to the logit (weight times its value; a hash bucket is named by the first
-        feature in it), and the catalogue prior's reasons: with the bias they sum to the logit exactly."""
+        feature in it), the catalogue prior's reasons and the intercept (the bias): they sum to the logit exactly."""
         indices, values, _ = vectorise([snippet], self.bits, self.context_weight, self.catalogue)
         value = dict(zip(indices.tolist(), values.tolist()))
         names = extract(snippet) + (catalogue_names(snippet) if self.catalogue else [])
@@ -189,7 +189,7 @@ class LinearFeatureModel:
                 out.append((name, float(self.weights[bucket]) * value[bucket]))
         if self.prior_weight:
             out += [(f"catalogue prior: {reason}", self.prior_weight * sign) for reason, sign in evidence(snippet) if sign]
-        return out
+        return out + [(INTERCEPT, self.bias)]
 
 
 def load(champion, options=None) -> LinearFeatureModel:
