@@ -93,11 +93,14 @@ def test_explain_of_a_filtered_web_finding_shows_numbers_that_add_up_to_its_scor
     assert abs(score - results[index - 1]["properties"]["iacfilter"]["score"]) < 1e-3
 
 
-def test_a_line_with_two_findings_explains_both_and_not_scored_says_why(out, tmp_path):
-    res = run_subprocess("explain", out, "playbooks/site.yml:9", "--source-root", ROOT)
+def test_a_line_with_two_findings_explains_both_and_not_scored_says_why(tmp_path):
+    puppet, out = EXAMPLES / "puppet", tmp_path / "puppet.sarif"
+    res = run_subprocess("filter", puppet / "glitch.csv", "--source-root", puppet, "-q", "-o", out)
     assert res.returncode == 0, res.stderr
-    assert res.stdout.count("playbooks/site.yml:9") == 2
-    assert "IAC-EMPTY-PASSWORD" in res.stdout and "catalogue prior: empty:empty_string" in res.stdout
+    res = run_subprocess("explain", out, "manifests/init.pp:15", "--source-root", puppet)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.count("manifests/init.pp:15") == 2  # admin by default and a hard-coded user
+    assert "IAC-ADMIN-BY-DEFAULT" in res.stdout and "IAC-HARD-CODED-USER" in res.stdout
     # a smell no model judges (no labelled finding of it exists) is passed through, and explain says why
     csv = tmp_path / "g.csv"
     csv.write_text("PATH,LINE,ERROR,DESCRIPTION,CODE\nplaybooks/site.yml,9,sec_full_permission_filesystem,"
