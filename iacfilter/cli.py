@@ -205,7 +205,7 @@ FILTER_OPTIONS = {
     "fail_on_findings": click.option(
         "--fail-on-findings", is_flag=True,
         help="Exit with code 1 when any finding is still reported after filtering (for pre-commit and CI gates)."),
-    # issue 11: baselines, pattern filters, the code scanning category
+    # baselines, pattern filters, the code scanning category
     "baseline": click.option(
         "--baseline", default=None, metavar="OLD.sarif", type=click.Path(dir_okay=False),
         help="An earlier iacfilter output: mark each result new, unchanged, updated or absent (SARIF baselineState) "
@@ -514,7 +514,7 @@ def _add_commands() -> None:
 _add_commands()
 
 
-# --- issue 11: explain a decision, label findings, triage in the terminal -------------------------------------
+# --- explain a decision, label findings, triage in the terminal ----------------------------------------------
 
 def _split_location(location: str) -> tuple[str, int]:
     path, sep, line = location.rpartition(":")

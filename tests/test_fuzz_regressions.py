@@ -1,4 +1,4 @@
-"""Issue 12: one regression test for every failure class the fuzzing found, and every failing example
+"""One regression test for every failure class the fuzzing found, and every failing example
 Hypothesis found since (tests/test_fuzz.py). Each runs the CLI in-process, as the property tests do."""
 
 from __future__ import annotations

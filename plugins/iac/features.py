@@ -6,10 +6,11 @@ a hex fingerprint; whether a comment keyword is a real TODO/FIXME/HACK/XXX/bug o
 one; whether a URL is a local, example or XML-namespace address; whether MD5/SHA-1 is used or only named.
 Those features, with the words of the flagged line and (as weak evidence, scaled by ``context_weight``) of its
 context, are hashed into a fixed-size vector. The smell catalogue's judgement of the line
-(:mod:`iacfilter_plugins.iac.catalogue`: a reference, an empty value, an XML namespace, ``!MD5``, ...) enters twice:
-as named features, and as a fixed prior added to the logit (``prior_weight`` times the sum of its +1/-1
-reasons), so the regression learns only what the catalogue does not already say. The weights live in
-``model.safetensors`` (numpy only at run time, no torch).
+(:mod:`iacfilter_plugins.iac.catalogue`: a reference, an empty value, an XML namespace, ``!MD5``, ...) can enter
+in two ways, each set in ``features.json``: as a fixed prior added to the logit (``prior_weight`` times the sum
+of its +1/-1 reasons), so the regression learns only what the catalogue does not already say, and as named
+features (``catalogue: true``). The shipped default uses the prior alone (``prior_weight: 4``,
+``catalogue: false``). The weights live in ``model.safetensors`` (numpy only at run time, no torch).
 
 ``features.json`` version 1 (binary features, no prior) still loads.
 """
