@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import EXAMPLES, SHARED, make_champion, run_subprocess
+from conftest import EXAMPLES, make_champion, run_subprocess, shared
 
 from iacfilter.champion import load_champion
 from iacfilter.decide import champion_path, load_model
@@ -23,7 +23,7 @@ def out(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    rows = (SHARED / "data" / "glitch-findings" / "train.jsonl").read_text().splitlines()[:300]
+    rows = shared("data", "glitch-findings", "train.jsonl").read_text().splitlines()[:300]
     path = tmp_path_factory.mktemp("data") / "train.jsonl"
     path.write_text("\n".join(rows) + "\n")
     return path

@@ -2,7 +2,7 @@ import json
 
 import jsonschema
 import pytest
-from conftest import EXAMPLES, GLITCH, SARIF_SCHEMA, make_champion, run_subprocess
+from conftest import EXAMPLES, GLITCH, SARIF_SCHEMA, make_champion, needs_shared, run_subprocess
 
 SCHEMA = json.loads(SARIF_SCHEMA.read_text())
 VALIDATOR = jsonschema.Draft4Validator(SCHEMA)
@@ -83,6 +83,7 @@ def test_run_summary_adds_up_names_the_verdicts_as_the_sarif_does_and_says_where
     assert "wrote" not in res.stderr  # standard output: nothing to name
 
 
+@needs_shared("glitch", "outputs", "puppet-security.csv")
 def test_same_input_gives_byte_identical_output(run_cli, champion, tmp_path):
     outs = []
     for i in range(2):
@@ -96,6 +97,7 @@ def test_same_input_gives_byte_identical_output(run_cli, champion, tmp_path):
     assert len(doc["runs"]) == 2 and len({r["automationDetails"]["id"] for r in doc["runs"]}) == 2
 
 
+@needs_shared("glitch", "corpus", "puppet")
 def test_real_corpus_is_scored_from_source(run_cli, champion, tmp_path):
     out = tmp_path / "o.json"
     res = run_cli("filter", GLITCH / "outputs" / "puppet-security.csv", "--source-root", GLITCH / "corpus" / "puppet",
