@@ -445,8 +445,8 @@ def hook_cmd(files, reports, severity, scanner, command, jobs, file_timeout, all
         click.echo(line.text)
     failing = sum(line.fails for line in lines)
     if not quiet and decisions:
-        click.echo(f"iacfilter: {len(decisions)} findings, {len(lines)} kept, {failing} at or above {severity}",
-                   err=True)
+        click.echo(f"iacfilter: {len(decisions)} findings, {len(lines)} reported, {len(decisions) - len(lines)} "
+                   f"filtered, {failing} at or above {severity}", err=True)
     for chosen, outcome in outcomes:
         unscanned_check("changed files", outcome, allow_unscanned, listed="listed above", program=chosen.program)
     if failing:
