@@ -336,9 +336,12 @@ def test_interrupting_scan_leaves_no_glitch_running(tmp_path, stand_in, tree, ch
     (tree / "a" / "f2.yml").write_text("HANG\n")
     code = ("import sys; sys.path.insert(0, 'tests'); import keyword_scorer; keyword_scorer.install(); "
             "from iacfilter.cli import main; sys.argv[0] = 'iacfilter'; main()")
+    # Ctrl-C's default meaning in the child, even where the test run itself ignores SIGINT (a job started in the
+    # background by a non-interactive shell does, and its children inherit that).
     proc = subprocess.Popen([sys.executable, "-c", code, "scan", str(tree), "--tech", "ansible", "--glitch",
                              str(stand_in), "--model", str(champion), "-o", str(tmp_path / "o.sarif")],
-                            env=stand_in_env(tmp_path), cwd=Path(__file__).parents[1], stderr=subprocess.PIPE)
+                            env=stand_in_env(tmp_path), cwd=Path(__file__).parents[1], stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     children = tmp_path / "children"
     # No timing is assumed: GLITCH's stand-in has started its child when the file exists, however slowly a loaded
     # machine got there. The bounds below only stop a broken scan from hanging the test run.
@@ -365,6 +368,28 @@ def test_excluding_findings_keeps_what_the_run_says_of_files_not_scanned(tmp_pat
     assert invocation["executionSuccessful"] is False
     assert [(n["level"], n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])
             for n in invocation["toolExecutionNotifications"]] == [("error", "a/f1.yml")]
+
+
+@pytest.mark.parametrize("stderr", [
+    "Error: Ansible - File is not a tasks file: ./zuul.d/jobs.yaml{tb}",
+    "Error:{bar}\n Ansible - File is not a tasks file: ./zuul.d/jobs.yaml{tb}",  # the bar closes mid-line
+    "{bar}Error:\n Ansible - File is not a tasks file: ./zuul.d/jobs.yaml{tb}",
+    "Error: {bar}\n\nAnsible - File is not a tasks file: ./zuul.d/jobs.yaml{tb}",
+    "\nError: {bar_in_line}Ansible - File is not a tasks file: ./zuul.d/jobs.yaml{tb}",  # a redraw inside the line
+    "{cut}Error: Ansible - File is not a tasks file: ./zuul.d/jobs.yaml{tb}",  # a redraw cut at a screen width
+    "Error:{cut} Ansible - File is not a tasks file: ./zuul.d/jobs.yaml{tb}",
+])
+def test_glitch_error_lines_are_read_however_its_progress_bar_cuts_them(stderr):
+    """GLITCH prints "Error:" and its message in separate writes; its progress bar, drawn by another thread, can
+    cut in between, closing line and all (seen on a loaded machine)."""
+    from iacfilter_plugins.glitch.runner import glitch_errors
+
+    bar = "\rANALYZING ALL FILES WITH EXTENSIONS ['yml', 'yaml']: 100%|##########| 1/1 [00:00<00:00,  2.00it/s]"
+    tb = ("\n==================== Traceback ====================\nTraceback (most recent call last):\n"
+          '  File "/t/x.py", line 1, in f\n    g()\nValueError: Unknown value type\n' + "=" * 51 + "\n")
+    cut = "\nANALYZING ALL FILES WITH EXTENSIONS ['yml', 'yaml']:   0%| | 0/2 [00:00<?, ?it/"
+    assert glitch_errors(stderr.format(bar=bar, bar_in_line=bar[1:], cut=cut, tb=tb), "/t") == {
+        "zuul.d/jobs.yaml": ("Ansible - File is not a tasks file", "ValueError: Unknown value type")}
 
 
 def test_scan_of_a_technology_glitch_does_not_read_says_so(tmp_path, tree):

@@ -49,7 +49,13 @@ LINK = "a symbolic link (GLITCH does not follow them)"
 PROGRESS = re.compile(r"\|\s*(\d+)/(\d+) \[")  # tqdm: "DESC:  37%|███▋      | 30/81 [00:05<00:09, ...]"
 # One redraw of the bar. It can land between any two writes of GLITCH's other thread, even inside an error line
 # ("Error:" + redraw + " Ansible - ...": print writes its arguments one by one): remove them all first.
-TQDM_RENDER = re.compile(r"(?:\r|^)[^\r\n|]*\|[^|\r\n]*\|\s*\d+/\d+ \[[^\]\r\n]*\]", re.MULTILINE)
+# GLITCH's bars are titled "ANALYZING ...", which finds a redraw even in the middle of a line; one cut short at a
+# screen width ("[00:00<?, ?it/") ends where tqdm's characters do.
+TQDM_RENDER = re.compile(r"(?:(?:\r|^)(?!Error:)[^\r\n|]*|ANALYZING [^\r\n|]*)"
+                         r"\|[^|\r\n]*\|\s*\d+/\d+(?: \[[\d:<?,. itsk/]*\]?)?", re.MULTILINE)
+# GLITCH's environment: no screen size for tqdm to cut its bar to, and a width that leaves every redraw whole.
+GLITCH_ENV = {"TQDM_NCOLS": "400"}
+UNSET = ("COLUMNS", "LINES")
 ERROR_LINE = re.compile(r"^Error: (?P<what>.+?): \./(?P<path>.+)$")
 TRACEBACK_END = "=" * 51
 
@@ -145,9 +151,27 @@ def stderr_lines(stderr: str) -> list[str]:
     return TQDM_RENDER.sub("", stderr).replace("\r", "\n").split("\n")
 
 
+def _rejoined(lines: list[str]) -> list[str]:
+    """GLITCH prints "Error:" and its message in separate writes, and its progress bar's closing newline can land
+    between them ("Error:" + bar + newline + " Ansible - ...: path"): put such an error line back together."""
+    out, i = [], 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("Error:") and not ERROR_LINE.match(line):
+            j = i + 1
+            while j < len(lines) and not lines[j].strip():
+                j += 1
+            whole = " ".join(["Error:", *(part for part in (line[6:].strip(), lines[min(j, len(lines) - 1)].strip()) if part)])
+            if j < len(lines) and ERROR_LINE.match(whole):
+                line, i = whole, j
+        out.append(line)
+        i += 1
+    return out
+
+
 def glitch_errors(stderr: str, tree: str) -> dict[str, tuple[str, str]]:
     """``{relative path: (GLITCH's message, the exception behind it)}`` from GLITCH's stderr."""
-    lines = stderr_lines(stderr)
+    lines = _rejoined(stderr_lines(stderr))
     found: dict[str, tuple[str, str]] = {}
     for i, line in enumerate(lines):
         m = ERROR_LINE.match(line)
@@ -212,7 +236,8 @@ def run_batch(glitch: Sequence[str], tech: str, root: Path, files: Sequence[str]
                "--smell-types", "security", ".", str(out)]
         try:
             with open(os.path.join(tmp, "stdout.txt"), "wb") as stdout:  # its stats tables
-                proc = subprocess.Popen(cmd, cwd=tree, stdin=subprocess.DEVNULL, stdout=stdout,
+                env = {**{k: v for k, v in os.environ.items() if k not in UNSET}, **GLITCH_ENV}
+                proc = subprocess.Popen(cmd, cwd=tree, stdin=subprocess.DEVNULL, stdout=stdout, env=env,
                                         stderr=subprocess.PIPE, start_new_session=True)
         except OSError as exc:
             return BatchResult(problems=[FileProblem(f, NOT_SCANNED, f"GLITCH could not start: {exc}") for f in files])
