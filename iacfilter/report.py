@@ -6,7 +6,7 @@ import json
 from collections import Counter, defaultdict
 from typing import Sequence
 
-from .findings import FILTERED, UNSCORED, VERDICTS, Finding, Verdict
+from .findings import FILTERED, NOT_SCORED, UNSCORED, VERDICTS, Finding, Verdict
 
 
 def summary(findings: Sequence[Finding], verdicts: Sequence[Verdict], models: Sequence[tuple[str, float]],
