@@ -83,7 +83,7 @@ def test_recall_first_threshold_is_cross_validated_on_train_and_val(tmp_path):
 def test_cross_validation_never_splits_a_script_over_two_folds():
     from iacfilter_training.crossval import group_of, grouped_folds
 
-    examples = load_dataset(DATA / "train.jsonl")[:400] + load_dataset(DATA / "val.jsonl")
+    examples = load_dataset(shared("data", "glitch-findings", "train.jsonl"))[:400] + load_dataset(shared("data", "glitch-findings", "val.jsonl"))
     folds = grouped_folds(examples, 5, seed=3)
     assert sorted(i for f in folds for i in f) == list(range(len(examples)))
     fold_of_group: dict[str, set[int]] = {}
@@ -91,7 +91,7 @@ def test_cross_validation_never_splits_a_script_over_two_folds():
         for i in fold:
             fold_of_group.setdefault(group_of(examples[i], i), set()).add(k)
     assert all(len(ks) == 1 for ks in fold_of_group.values())
-    shared_scripts = {e.row["file"] for e in load_dataset(DATA / "val.jsonl")} & {e.row["file"] for e in examples[:400]}
+    shared_scripts = {e.row["file"] for e in load_dataset(shared("data", "glitch-findings", "val.jsonl"))} & {e.row["file"] for e in examples[:400]}
     assert shared_scripts  # train and val share scripts: stratifying by row alone would leak them across folds
 
 
@@ -100,7 +100,7 @@ def test_a_recall_floor_holds_on_each_named_subset_not_only_on_the_pool():
     from iacfilter_training import metrics as m
     from iacfilter_training.crossval import cross_validate
 
-    train = load_dataset(DATA / "train.jsonl")
+    train = load_dataset(shared("data", "glitch-findings", "train.jsonl"))
     hard = [e for e in train if e.snippet.smell == "hard_coded_secret"][:240]
     easy = [e for e in train if e.snippet.smell == "use_of_http"][:120]  # nearly all TP: easy recall
     subsets = {"hard": list(range(len(hard))), "easy": list(range(len(hard), len(hard) + len(easy)))}
