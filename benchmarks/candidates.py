@@ -1,4 +1,4 @@
-"""Speed and size of candidate champions, for the README's candidate table.
+"""Speed and size of candidate champions, for the candidate table of docs/models.md.
 
 For each champion directory: validation metrics (``iacfilter eval``), findings scored per second on the
 validation snippets (batch 64, this machine's cores), cold load time in a fresh process (best of 3), and size
@@ -13,7 +13,7 @@ precision/recall/F1 of every row at the threshold chosen without its fold, overa
 shipped train + val, a real-repository set), validation F1/recall at that threshold (trained on train), the
 behaviour suite's pass rate (all, its held-out half, and the real problems it lost there), findings/s and size:
 
-    python benchmarks/candidates.py --config training/configs/candidates_issue9.yaml --seeds 1,2,3,4,5
+    python benchmarks/candidates.py --config training/configs/default_candidates.yaml --seeds 1,2,3,4,5
 """
 
 from __future__ import annotations

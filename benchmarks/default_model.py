@@ -1,4 +1,4 @@
-"""The bars of the embedded default (issue 3), measured here and printed as JSON.
+"""The bars of the embedded default, measured here and printed as JSON.
 
 - findings scored per second by the default scorer (batch 64), on this machine's cores;
 - cold load time: a fresh process loading the default champion (hash check + weights), and the whole

@@ -9,7 +9,7 @@
   to keep-all (no filter: every finding reported), overall and per smell.
 
 The validation data is the generator's family-split val file (not committed; regenerate it with the command
-in the README):
+in docs/models.md):
 
     python benchmarks/http_model.py --val data/http/data.val.jsonl [--findings 20000] [--model http-default]
 """
@@ -77,7 +77,7 @@ def main() -> None:
     args = ap.parse_args()
     if not Path(args.val).is_file():
         sys.exit(f"{args.val}: no such file; generate it with 'mkdir -p data/http && iacfilter datagen http --n 6000 "
-                 f"--seed 7 -o data/http/data.jsonl' (see the README)")
+                 f"--seed 7 -o data/http/data.jsonl' (see docs/models.md)")
     cores = two_cores()
 
     from iacfilter.decide import champion_path

@@ -205,7 +205,7 @@ FILTER_OPTIONS = {
     "fail_on_findings": click.option(
         "--fail-on-findings", is_flag=True,
         help="Exit with code 1 when any finding is still reported after filtering (for pre-commit and CI gates)."),
-    # issue 11: baselines, pattern filters, the code scanning category
+    # baselines, pattern filters, the code scanning category
     "baseline": click.option(
         "--baseline", default=None, metavar="OLD.sarif", type=click.Path(dir_okay=False),
         help="An earlier iacfilter output: mark each result new, unchanged, updated or absent (SARIF baselineState) "
@@ -280,13 +280,13 @@ def run_filter(runs: list[ScanRun], *, output, quiet, fail_on_findings=False, **
     write_atomically(output, result.text)
     if not quiet:
         click.echo(summary([d.finding for d in result.decisions], [d.verdict for d in result.decisions],
-                           result.models), err=True)
+                           result.models, None if output == "-" else output), err=True)
     if fail_on_findings and result.reported:
         click.get_current_context().exit(1)
     return result.reported
 
 
-@cli.command("filter")
+@cli.command("filter", short_help="Score scanner output; write filtered SARIF.")
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @filter_options()
 def filter_cmd(inputs, **options):
@@ -307,7 +307,7 @@ def filter_cmd(inputs, **options):
     run_filter(read(inputs), **options)
 
 
-@cli.command("scan")
+@cli.command("scan", short_help="Run GLITCH on a tree, then filter its findings.")
 @click.argument("path", type=OsPath(exists=True))
 @click.option("--scanner", default=None, metavar="NAME",
               help="Scanner to run (see 'iacfilter plugins'): glitch (the default), checkov, ...")
@@ -335,9 +335,9 @@ def scan_cmd(path, scanner, tech, command, jobs, file_timeout, allow_unscanned, 
     GLITCH runs once per batch of files (--jobs batches in parallel), bounded by --file-timeout. Files GLITCH
     could not parse, crashed on or gave up on are *not scanned*: listed on stderr and as notifications in the
     SARIF run, which then says executionSuccessful: false, and the exit code is 2 unless --allow-unscanned.
-    Files that are not of the technology at all (GLITCH: "Cannot detect file type") are *skipped*, listed,
-    and do not fail the run. Hidden files and folders are not scanned. The filter options are those of
-    'iacfilter filter'.
+    Files GLITCH says are not of its kind ("Cannot detect file type", "File is not a tasks file", ...) are
+    *skipped*: listed, and they do not fail the run. Hidden files and folders are left out. The filter options
+    are those of 'iacfilter filter'.
     """
     chosen = plugins.scanner(scanner)
     root = Path(path)
@@ -394,7 +394,7 @@ def unscanned_check(where, outcome, allow_unscanned: bool, listed: str = "listed
                                          "--allow-unscanned accepts that")
 
 
-@cli.command("hook")
+@cli.command("hook", short_help="pre-commit: scan changed files, fail on kept ones.")
 @click.argument("files", nargs=-1, metavar="FILE...")
 @click.option("--reports", is_flag=True,
               help="FILEs are scanner output (GLITCH CSV or --linter rows, SARIF from any tool), not IaC scripts.")
@@ -445,15 +445,15 @@ def hook_cmd(files, reports, severity, scanner, command, jobs, file_timeout, all
         click.echo(line.text)
     failing = sum(line.fails for line in lines)
     if not quiet and decisions:
-        click.echo(f"iacfilter: {len(decisions)} findings, {len(lines)} kept, {failing} at or above {severity}",
-                   err=True)
+        click.echo(f"iacfilter: {len(decisions)} findings, {len(lines)} reported, {len(decisions) - len(lines)} "
+                   f"filtered, {failing} at or above {severity}", err=True)
     for chosen, outcome in outcomes:
         unscanned_check("changed files", outcome, allow_unscanned, listed="listed above", program=chosen.program)
     if failing:
         click.get_current_context().exit(1)
 
 
-@cli.command("rules")
+@cli.command("rules", short_help="Scanner rules -> SARIF rule, smell, CWE, severity.")
 @click.option("--json", "as_json_", is_flag=True, help="Print JSON instead of a table.")
 def rules_cmd(as_json_):
     """Print the rules map: scanner rule -> SARIF rule id, canonical smell, CWE, security severity."""
@@ -468,7 +468,7 @@ def rules_cmd(as_json_):
     click.echo(columns(rows), nl=False)
 
 
-@cli.command("plugins")
+@cli.command("plugins", short_help="The loaded plugins and what they register.")
 @click.option("--json", "as_json_", is_flag=True, help="Print JSON instead of a table.")
 def plugins_cmd(as_json_):
     """List the loaded plugins: what each registers (scanners, readers, technologies, scorers, rules maps,
@@ -514,7 +514,7 @@ def _add_commands() -> None:
 _add_commands()
 
 
-# --- issue 11: explain a decision, label findings, triage in the terminal -------------------------------------
+# --- explain a decision, label findings, triage in the terminal ----------------------------------------------
 
 def _split_location(location: str) -> tuple[str, int]:
     path, sep, line = location.rpartition(":")
@@ -566,7 +566,7 @@ def explain_cmd(output_file, selector, source_root, model_dir, datasets, k, tech
     click.echo(explain.as_json(items) if as_json_ else "\n".join(explain.render(e) for e in items), nl=False)
 
 
-@cli.command("label")
+@cli.command("label", short_help="Label a finding TP or FP in a dataset.")
 @click.argument("location", metavar="PATH:LINE")
 @click.argument("label", type=click.Choice(["tp", "fp"], case_sensitive=False))
 @click.option("--dataset", required=True, type=click.Path(dir_okay=False), metavar="D.jsonl",
@@ -619,7 +619,7 @@ def label_cmd(location, label, dataset, source_root, tech, smell, sarif_file):
     click.echo(f"labelled {location} {row['label']}{was}: {finding.smell} in {finding.tech} -> {dataset}", err=True)
 
 
-@cli.command("triage")
+@cli.command("triage", short_help="Label an output's findings one key at a time.")
 @click.argument("output_file", metavar="OUT.sarif", type=click.Path(dir_okay=False))
 @click.option("--dataset", required=True, type=click.Path(dir_okay=False), metavar="D.jsonl",
               help="Dataset the answers go to (created if missing). Findings it already holds are skipped.")

@@ -2,8 +2,9 @@
 
 It reads a finding back from iacfilter's output, rebuilds the snippet the model saw through the technology's
 own ``snippet()`` (masked, for HTTP, exactly as at filter time), and shows: the score and threshold, the
-verdict and its reason, the rule with CWE and severity, the features or words that moved the score most (for
-a scorer with the optional ``explain(snippet) -> [(feature, weight), ...]`` capability), the nearest labelled
+verdict and its reason, the rule with CWE and severity, the features or words that moved the score most, the
+rest of them summed and the intercept, adding up to the logit (for a scorer with the optional
+``explain(snippet) -> [(feature, contribution to the logit), ...]`` capability), the nearest labelled
 examples of the datasets given (token Jaccard similarity over the snippet text, same smell first) and the
 rationale a dual-head scorer wrote.
 """
@@ -11,12 +12,13 @@ rationale a dual-head scorer wrote.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from .errors import IacfilterError
-from .findings import Finding, NoSnippet, Snippet
+from .findings import INTERCEPT, Finding, NoSnippet, Snippet
 from .records import Decision, classify, normalise_path, share_context
 from .rules import RulesMap
 
@@ -120,13 +122,19 @@ def nearest(snippet: Snippet, examples, k: int = 3) -> list[dict[str, Any]]:
             for sim, e in scored[:k]]
 
 
-def contributions(scorer, snippet: Snippet, k: int = 8) -> list[tuple[str, float]] | None:
-    """The features that moved the score most, for a scorer that can say (``explain(snippet)``); else None."""
+def contributions(scorer, snippet: Snippet, k: int = 8) -> dict[str, Any] | None:
+    """What moved the score, for a scorer that can say (``explain(snippet) -> [(feature, contribution to the
+    logit), ...]``, its intercept among them under INTERCEPT); else None. The ``k`` largest by magnitude are
+    named, the rest summed, and the intercept shown apart, so the numbers shown add up to ``logit``."""
     explain = getattr(scorer, "explain", None)
     if not callable(explain):
         return None
     pairs = [(str(name), float(weight)) for name, weight in explain(snippet)]
-    return sorted(pairs, key=lambda p: -abs(p[1]))[:k]
+    intercept = sum(w for n, w in pairs if n == INTERCEPT)
+    features = sorted(((n, w) for n, w in pairs if n != INTERCEPT), key=lambda p: -abs(p[1]))
+    rest = features[k:]
+    return {"shown": features[:k], "rest": (len(rest), sum(w for _, w in rest)), "intercept": intercept,
+            "logit": intercept + sum(w for _, w in features)}
 
 
 def explain_one(o: OutputFinding, *, techs, sources, model_name: str | None, examples,
@@ -162,10 +170,15 @@ def explain_one(o: OutputFinding, *, techs, sources, model_name: str | None, exa
         else:
             score = list(model.scorer.score([snippet]))[0]
             out["score_now"] = round(float(getattr(score, "p", score)), 6)
-            pairs = contributions(model.scorer, snippet)
-            out["contributions"] = None if pairs is None else [[n, round(w, 4)] for n, w in pairs]
-            if out["contributions"] is None:
+            moved = contributions(model.scorer, snippet)
+            if moved is None:
+                out["contributions"] = None
                 out["contributions_problem"] = f"backend {model.champion.backend!r} cannot say which features mattered"
+            else:
+                out["contributions"] = [[n, round(w, 4)] for n, w in moved["shown"]]
+                out["other_features"] = {"count": moved["rest"][0], "sum": round(moved["rest"][1], 4)}
+                out["intercept"] = round(moved["intercept"], 4)
+                out["logit"] = round(moved["logit"], 4)
     if snippet is not None and examples:
         out["nearest"] = nearest(snippet, examples, k)
     return out
@@ -192,10 +205,16 @@ def render(e: dict[str, Any]) -> str:
         lines.append(f"snippet   none: {e.get('snippet_problem', 'not rebuilt')}")
     if e.get("model_problem"):
         lines.append(f"model     not loaded: {e['model_problem']}")
-    if e.get("contributions"):
+    if e.get("contributions") is not None and "logit" in e:
         lines.append("")
-        lines.append("what moved the score (feature: weight; > 0 towards true positive):")
+        lines.append("what moved the score (contributions to the logit; > 0 towards true positive):")
         lines += [f"  {w:+.3f}  {n}" for n, w in e["contributions"]]
+        rest = e["other_features"]
+        if rest["count"]:
+            lines.append(f"  {rest['sum']:+.3f}  {rest['count']} other feature(s)")
+        lines.append(f"  {e['intercept']:+.3f}  intercept (the logit before any feature)")
+        lines.append(f"  {e['logit']:+.3f}  = logit: score 1/(1+e^{-e['logit']:+.3f}) = "
+                     f"{1 / (1 + math.exp(-e['logit'])):.4f}")
     elif e.get("contributions_problem"):
         lines.append(f"features  {e['contributions_problem']}")
     if e.get("rationale"):

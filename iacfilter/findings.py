@@ -52,6 +52,11 @@ class NoSnippet(Exception):
     """
 
 
+# The name under which a scorer's optional ``explain(snippet)`` gives its intercept (the logit before any
+# feature), so that the contributions it gives add up to the logit of its score.
+INTERCEPT = "(intercept)"
+
+
 @dataclass(frozen=True)
 class Score:
     """What a scorer may return instead of a bare probability: p(true positive) and the text that led to it."""
@@ -61,13 +66,22 @@ class Score:
     note: str | None = None  # e.g. "analysis truncated at the budget"
 
 
-# Verdicts. Only FILTERED removes a finding from what a user sees; every other verdict keeps it.
-KEPT = "kept"
-FILTERED = "filtered"
-NOT_SCORED = "not-scored"  # the model was not trained on this smell / technology
+# Verdicts: one set of names, written as they are here in the SARIF (properties.iacfilter.verdict), the run
+# summary, --format table/json/html and the docs. Only FILTERED removes a finding from what a user sees; every
+# other verdict keeps it, and "reported" counts them all.
+KEPT = "kept"  # scored at or above the threshold
+FILTERED = "filtered"  # scored below the threshold: likely a false positive
+NOT_SCORED = "not-scored"  # no installed model covers this smell / technology
 NO_SOURCE = "no-source"  # nothing to read: the flagged file could not (or must not) be read, no exchange, ...
-UNSCORED = "unscored"  # the scorer failed on this finding
+UNSCORED = "unscored"  # a model covers it, but scoring failed or could not decide
 VERDICTS = (KEPT, FILTERED, NOT_SCORED, NO_SOURCE, UNSCORED)
+MEANINGS = {
+    KEPT: "scored at or above the threshold",
+    FILTERED: "scored below the threshold (likely a false positive)",
+    NOT_SCORED: "kept: no installed model covers its smell or technology",
+    NO_SOURCE: "kept: nothing to read (source missing or outside the root, no HTTP exchange)",
+    UNSCORED: "kept: the model could not score it",
+}
 
 
 @dataclass(frozen=True)

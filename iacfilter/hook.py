@@ -51,7 +51,7 @@ def report_lines(decisions: Sequence[Decision], severity: str) -> list[Line]:
             continue
         where = f"{f.path}:{f.line}" if f.line else f.path
         message = rule.short if rule else f.message
-        score = f"{v.score:.2f}" if v.score is not None else v.verdict.replace("-", " ")
+        score = f"{v.score:.2f}" if v.score is not None else v.verdict
         level = rule.security_severity if rule else None
         out.append(Line(f"{where}: {rule.id if rule else f.rule} {message} ({score})".replace("  ", " "),
                         level is None or level >= floor))

@@ -1,6 +1,6 @@
 """``--format html``: one self-contained page (no network: inline CSS, JS and SVG; a CSP forbids fetching).
 
-The summary, a bar chart of findings per smell (kept / filtered / passed through unscored), and
+The summary, a bar chart of findings per smell by verdict (the SARIF's verdict names), and
 ``<table id="findings">`` with one body row per finding: verdict, score, smell, location and the flagged code.
 Clicking a column header sorts by it (again: reverse); ``#sort=score`` (or ``-score``) in the address sorts on load.
 """
@@ -12,9 +12,10 @@ from collections import Counter, defaultdict
 from typing import Sequence
 
 from . import __version__
-from .findings import FILTERED, KEPT, Finding, Verdict
+from .findings import FILTERED, KEPT, MEANINGS, NO_SOURCE, NOT_SCORED, UNSCORED, VERDICTS, Finding, Verdict
 
-BAR_COLOURS = {KEPT: "#c0392b", FILTERED: "#7f8c8d", "other": "#e0a800"}
+BAR_COLOURS = {KEPT: "#c0392b", FILTERED: "#7f8c8d", NOT_SCORED: "#e0a800", NO_SOURCE: "#2e86c1",
+               UNSCORED: "#8e44ad"}
 
 STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}
@@ -61,10 +62,10 @@ def _e(value) -> str:
 
 
 def bar_chart(findings: Sequence[Finding], verdicts: Sequence[Verdict]) -> str:
-    """Horizontal stacked bars per smell: kept, filtered, other (not scored, no source, unscored)."""
+    """Horizontal stacked bars per smell, one segment per verdict, with a legend of the verdicts shown."""
     per: dict[str, Counter] = defaultdict(Counter)
     for f, v in zip(findings, verdicts):
-        per[f.smell or f"({f.rule})"][v.verdict if v.verdict in (KEPT, FILTERED) else "other"] += 1
+        per[f.smell or f"({f.rule})"][v.verdict] += 1
     if not per:
         return '<svg id="chart" xmlns="http://www.w3.org/2000/svg" width="10" height="10" role="img"></svg>'
     label_w, bar_w, row_h = 220, 420, 26
@@ -76,7 +77,7 @@ def bar_chart(findings: Sequence[Finding], verdicts: Sequence[Verdict]) -> str:
         y = 8 + n * row_h
         parts.append(f'<text x="0" y="{y + 14}">{_e(smell)}</text>')
         x = label_w
-        for kind in (KEPT, FILTERED, "other"):
+        for kind in VERDICTS:
             count = per[smell][kind]
             if not count:
                 continue
@@ -86,10 +87,11 @@ def bar_chart(findings: Sequence[Finding], verdicts: Sequence[Verdict]) -> str:
             x += w
         parts.append(f'<text x="{x + 6}" y="{y + 14}">{sum(per[smell].values())}</text>')
     legend_y = height - 10
-    for i, kind in enumerate((KEPT, FILTERED, "other")):
-        lx = label_w + i * 120
+    shown = [kind for kind in VERDICTS if any(c[kind] for c in per.values())]
+    for i, kind in enumerate(shown):
+        lx = label_w + i * 90
         parts.append(f'<rect x="{lx}" y="{legend_y - 10}" width="10" height="10" fill="{BAR_COLOURS[kind]}"/>'
-                     f'<text x="{lx + 14}" y="{legend_y}">{kind if kind != "other" else "kept unscored"}</text>')
+                     f'<text x="{lx + 14}" y="{legend_y}"><title>{_e(MEANINGS[kind])}</title>{kind}</text>')
     parts.append("</svg>")
     return "".join(parts)
 

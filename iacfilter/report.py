@@ -6,20 +6,24 @@ import json
 from collections import Counter, defaultdict
 from typing import Sequence
 
-from .findings import FILTERED, KEPT, NO_SOURCE, NOT_SCORED, UNSCORED, VERDICTS, Finding, Verdict
-
-COLUMNS = {KEPT: "kept", FILTERED: "filtered", NOT_SCORED: "not scored", NO_SOURCE: "no source", UNSCORED: "unscored"}
+from .findings import FILTERED, NOT_SCORED, UNSCORED, VERDICTS, Finding, Verdict
 
 
-def summary(findings: Sequence[Finding], verdicts: Sequence[Verdict], models: Sequence[tuple[str, float]]) -> str:
+def summary(findings: Sequence[Finding], verdicts: Sequence[Verdict], models: Sequence[tuple[str, float]],
+            output: str | None = None) -> str:
+    """The run in a few lines for stderr: the counts by verdict (named as in the SARIF), a table per smell
+    whose columns add up to them, and where the output went (``output``; none for standard output)."""
     total = Counter(v.verdict for v in verdicts)
     per_smell: dict[str, Counter] = defaultdict(Counter)
     for f, v in zip(findings, verdicts):
         per_smell[f.smell or f"({f.rule})"][v.verdict] += 1
     reported = len(verdicts) - total[FILTERED]
+    kept_as = ", ".join(f"{total[v]} {v}" for v in VERDICTS if v != FILTERED and total[v])
     lines = [
-        f"iacfilter: {len(verdicts)} findings in, {reported} reported, {total[FILTERED]} filtered "
-        f"({'; '.join(f'model {m}, threshold {t:.2f}' for m, t in models)})",
+        f"iacfilter: {len(verdicts)} findings in, {reported} reported"
+        + (f" ({kept_as})" if kept_as else "")
+        + f", {total[FILTERED]} filtered"
+        + (f" ({'; '.join(f'model {m}, threshold {t:.2f}' for m, t in models)})" if models else ""),
     ]
     not_judged = Counter(f"{f.smell or f.rule} ({f.tech or 'no technology'})"
                          for f, v in zip(findings, verdicts) if v.verdict == NOT_SCORED)
@@ -31,11 +35,13 @@ def summary(findings: Sequence[Finding], verdicts: Sequence[Verdict], models: Se
     if not verdicts:
         return "\n".join(lines)
     width = max(len("smell"), *(len(s) for s in per_smell))
-    lines.append(f"  {'smell':<{width}}  {'in':>5}" + "".join(f"  {COLUMNS[v]:>10}" for v in VERDICTS))
+    lines.append(f"  {'smell':<{width}}  {'in':>5}" + "".join(f"  {v:>10}" for v in VERDICTS))
     for smell in sorted(per_smell):
         c = per_smell[smell]
         lines.append(f"  {smell:<{width}}  {sum(c.values()):>5}" + "".join(f"  {c[v]:>10}" for v in VERDICTS))
     lines.append(f"  {'total':<{width}}  {len(verdicts):>5}" + "".join(f"  {total[v]:>10}" for v in VERDICTS))
+    if output is not None:
+        lines.append(f"iacfilter: wrote {output}")
     return "\n".join(lines)
 
 
@@ -62,10 +68,13 @@ def columns(rows: Sequence[Sequence[str]]) -> str:
 
 
 def as_table(findings, verdicts, drop: bool) -> str:
-    rows = [("VERDICT", "SCORE", "SMELL", "TECH", "LOCATION")]
+    """One row per finding, by location: verdict, score, smell, the scanner's rule id, technology, location and
+    the reason for the verdict (last, unpadded)."""
+    rows = [("VERDICT", "SCORE", "SMELL", "RULE", "TECH", "LOCATION", "REASON")]
     by_location = sorted(records(findings, verdicts, drop), key=lambda r: (r["path"], r["line"] or 0))
     for r in by_location:
         score = "-" if r["score"] is None else f"{r['score']:.3f}"
         where = f"{r['path']}:{r['line']}" if r["line"] else r["path"]
-        rows.append((r["verdict"], score, r["smell"] or r["rule"], r["technology"] or "-", where))
+        rows.append((r["verdict"], score, r["smell"] or "-", r["rule"], r["technology"] or "-", where,
+                     " ".join(r["reason"].split())))
     return columns(rows)

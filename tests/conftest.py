@@ -14,10 +14,40 @@ from iacfilter.champion import write_manifest  # noqa: E402
 from iacfilter.cli import cli  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples"
+# ../shared beside the checkout (IACFILTER_SHARED elsewhere): the team's labelled data sets, real GLITCH output on
+# real code, the GLITCH installer and the SARIF schema (docs/shared.md). It is not part of the repository: a
+# test that needs it skips, saying so, when it is missing; every other test runs from the repository alone.
 SHARED = Path(os.environ.get("IACFILTER_SHARED", REPO.parent / "shared"))
 GLITCH = SHARED / "glitch"
-SARIF_SCHEMA = SHARED / "data" / "sarif" / "sarif-schema-2.1.0.json"
-EXAMPLES = REPO / "examples"
+# The official SARIF 2.1.0 schema: ../shared's copy, an independent one, where it is; else the copy iacfilter
+# ships, checked against the official file's sha256.
+SARIF_SCHEMA_SHA256 = "c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb4212a2682e"
+SARIF_SCHEMA = next(p for p in (SHARED / "data" / "sarif" / "sarif-schema-2.1.0.json",
+                                REPO / "iacfilter" / "schemas" / "sarif-schema-2.1.0.json") if p.is_file())
+
+
+def shared_missing(*parts: str) -> str | None:
+    """Why a test needing ``../shared/PARTS`` cannot run (the reason it skips with), or None when it is there."""
+    path = SHARED.joinpath(*parts)
+    if path.exists():
+        return None
+    return (f"needs {path} from ../shared (the team's labelled data sets, real GLITCH output and the GLITCH "
+            "installer; not part of the repository, see docs/shared.md)")
+
+
+def needs_shared(*parts: str):
+    """Mark: skip, saying why, when ``../shared/PARTS`` is missing."""
+    reason = shared_missing(*parts)
+    return pytest.mark.skipif(reason is not None, reason=reason or "")
+
+
+def shared(*parts: str) -> Path:
+    """``../shared/PARTS``; the calling test skips, saying why, when it is missing."""
+    reason = shared_missing(*parts)
+    if reason:
+        pytest.skip(reason)
+    return SHARED.joinpath(*parts)
 
 keyword_scorer.install()
 
@@ -61,7 +91,7 @@ def data_subset(tmp_path: Path, n_train: int, n_val: int) -> tuple[Path, Path]:
     """Small stratified slices of the real data, so the tests train in seconds."""
     out = []
     for name, n in (("train", n_train), ("val", n_val)):
-        rows = (SHARED / "data" / "glitch-findings" / f"{name}.jsonl").read_text().splitlines()
+        rows = shared("data", "glitch-findings", f"{name}.jsonl").read_text().splitlines()
         tp = [r for r in rows if '"label": "TP"' in r][: n // 2]
         fp = [r for r in rows if '"label": "FP"' in r][: n - len(tp)]
         path = tmp_path / f"{name}.jsonl"

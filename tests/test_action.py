@@ -194,6 +194,7 @@ def test_action_filters_existing_output(tmp_path):
     assert int(outputs["reported"]) == len(upload["runs"][0]["results"]) == len(audit_results) - filtered
     assert f"{outputs['findings']} findings, {outputs['reported']} reported, {outputs['filtered']} filtered" in summary
     assert "| hard_coded_secret |" in summary
+    assert "| smell | findings | kept | filtered | not-scored | no-source | unscored |" in summary
 
 
 def test_action_takes_several_outputs_one_per_line(tmp_path):
@@ -250,10 +251,18 @@ def test_workflow_runs_glitch_then_the_action(tmp_path):
 
 
 def test_install_step_installs_iacfilter_from_the_action_path(tmp_path):
-    """The action's own pip step, into a fresh virtual environment. Dependencies come from the system
-    (PIP_NO_DEPS); pip fetches the build backend (setuptools) as on a runner, so this needs PyPI or pip's cache."""
+    """The action's own pip step, into a fresh virtual environment. iacfilter's dependencies are not installed
+    again (PIP_NO_DEPS): the venv sees those of the environment running the tests through a .pth file, as a
+    runner's earlier setup step would provide them (the base interpreter may have none of them). pip fetches
+    the build backend (setuptools) as on a runner, so this needs PyPI or pip's cache."""
+    import sysconfig
+
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    venv_site = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               check=True, capture_output=True, text=True).stdout.strip()
+    ours = dict.fromkeys(sysconfig.get_paths()[k] for k in ("purelib", "platlib"))  # appended: the venv's own win
+    Path(venv_site, "iacfilter-test-dependencies.pth").write_text("".join(f"{p}\n" for p in ours))
     install = next(s for s in ACTION["runs"]["steps"] if s.get("name") == "Install iacfilter")
     assert condition(install["if"], {})
     work = tmp_path / "checkout"

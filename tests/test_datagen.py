@@ -372,8 +372,7 @@ def test_scanner_checks_carry_the_smell_the_rules_map_gives_them(rows):
     from iacfilter.rules import load_rules_map
 
     rules = load_rules_map()
-    if rules.lookup("ZAP", "10035") is None:
-        pytest.skip("the web scanners' rules maps (issue 7, branch issue7-readers) are not merged yet")
+    assert rules.lookup("ZAP", "10035") is not None  # the web scanners' rules maps ship with iacfilter
     checked = 0
     for r in rows:
         f = r["finding"]
@@ -385,9 +384,8 @@ def test_scanner_checks_carry_the_smell_the_rules_map_gives_them(rows):
     assert checked > len(rows) / 3
 
 
-def test_rows_load_through_the_dataset_loader_when_the_http_technology_is_installed(rows, tmp_path):
-    if "http" not in plugins.technologies():
-        pytest.skip("the HTTP technology (issue 7, branch issue7-tech) is not merged yet; shape checked above")
+def test_rows_load_through_the_dataset_loader(rows, tmp_path):
+    assert "http" in plugins.technologies()  # the HTTP technology ships with iacfilter
     from iacfilter.dataset import load_dataset
 
     path = tmp_path / "d.jsonl"

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import EXAMPLES, SHARED, make_champion, run_subprocess
+from conftest import EXAMPLES, make_champion, run_subprocess, shared
 
 from iacfilter.champion import load_champion
 from iacfilter.decide import champion_path, load_model
@@ -23,7 +23,7 @@ def out(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    rows = (SHARED / "data" / "glitch-findings" / "train.jsonl").read_text().splitlines()[:300]
+    rows = shared("data", "glitch-findings", "train.jsonl").read_text().splitlines()[:300]
     path = tmp_path_factory.mktemp("data") / "train.jsonl"
     path.write_text("\n".join(rows) + "\n")
     return path
@@ -53,23 +53,54 @@ def test_explain_json_agrees_with_the_output_and_the_model(out, dataset):
     assert len(e["nearest"]) == 5 and all(n["smell"] == e["smell"] for n in e["nearest"])
     sims = [n["similarity"] for n in e["nearest"]]
     assert sims == sorted(sims, reverse=True) and all(n["label"] in ("TP", "FP") for n in e["nearest"])
-    # The weights shown are the model's: their sum plus the bias is the logit of the score.
-    model = load_model("features-default")
+    # The numbers shown add up: the features named, the rest summed and the intercept give the logit of the score.
     import math
 
+    shown = sum(w for _, w in e["contributions"]) + e["other_features"]["sum"] + e["intercept"]
+    assert abs(shown - e["logit"]) < 1e-3 and e["intercept"] != 0
+    assert abs(1 / (1 + math.exp(-e["logit"])) - e["score_now"]) < 1e-3
+    # The weights are the model's: with its intercept they sum to the logit of the score.
+    model = load_model("features-default")
     snippet_text = e["snippet"]
     assert snippet_text.startswith("ansible hard coded secret")
-    weights = [w for _, w in model.scorer.explain(Snippet("hard_coded_secret", "ansible", line='db_user: "{{ vault_db_user }}"'))]
-    assert weights and all(isinstance(w, float) for w in weights)
+    pairs = model.scorer.explain(Snippet("hard_coded_secret", "ansible", line='db_user: "{{ vault_db_user }}"'))
+    assert pairs[-1] == ("(intercept)", model.scorer.bias) and all(isinstance(w, float) for _, w in pairs)
     p = model.scorer.score([Snippet("hard_coded_secret", "ansible", line='db_user: "{{ vault_db_user }}"')])[0]
-    assert abs(sum(weights) + model.scorer.bias - math.log(p / (1 - p))) < 1e-6
+    assert abs(sum(w for _, w in pairs) - math.log(p / (1 - p))) < 1e-6
 
 
-def test_a_line_with_two_findings_explains_both_and_not_scored_says_why(out, tmp_path):
-    res = run_subprocess("explain", out, "playbooks/site.yml:9", "--source-root", ROOT)
+def test_explain_of_a_filtered_web_finding_shows_numbers_that_add_up_to_its_score(tmp_path):
+    import math
+    import re
+
+    from conftest import REPO
+
+    out = tmp_path / "web.sarif"
+    zap = REPO / "tests" / "fixtures" / "http" / "zap-traditional-plus.json"
+    res = run_subprocess("filter", zap, "-q", "-o", out)
     assert res.returncode == 0, res.stderr
-    assert res.stdout.count("playbooks/site.yml:9") == 2
-    assert "IAC-EMPTY-PASSWORD" in res.stdout and "catalogue prior: empty:empty_string" in res.stdout
+    results = json.loads(out.read_text())["runs"][0]["results"]
+    index = next(i for i, r in enumerate(results, 1) if r["properties"]["iacfilter"]["verdict"] == "filtered")
+    res = run_subprocess("explain", out, index)
+    assert res.returncode == 0, res.stderr
+    block = res.stdout.split("what moved the score (contributions to the logit; > 0 towards true positive):\n")[1]
+    rows = block.split("\n\n")[0].splitlines()
+    numbers = [float(row.split()[0]) for row in rows]
+    assert "intercept" in rows[-2] and "= logit" in rows[-1]
+    assert abs(sum(numbers[:-1]) - numbers[-1]) < 0.01  # what is shown adds up to the logit
+    score = float(re.search(r"= (\d\.\d+)$", rows[-1]).group(1))
+    assert abs(score - 1 / (1 + math.exp(-numbers[-1]))) < 1e-3
+    assert abs(score - results[index - 1]["properties"]["iacfilter"]["score"]) < 1e-3
+
+
+def test_a_line_with_two_findings_explains_both_and_not_scored_says_why(tmp_path):
+    puppet, out = EXAMPLES / "puppet", tmp_path / "puppet.sarif"
+    res = run_subprocess("filter", puppet / "glitch.csv", "--source-root", puppet, "-q", "-o", out)
+    assert res.returncode == 0, res.stderr
+    res = run_subprocess("explain", out, "manifests/init.pp:15", "--source-root", puppet)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.count("manifests/init.pp:15") == 2  # admin by default and a hard-coded user
+    assert "IAC-ADMIN-BY-DEFAULT" in res.stdout and "IAC-HARD-CODED-USER" in res.stdout
     # a smell no model judges (no labelled finding of it exists) is passed through, and explain says why
     csv = tmp_path / "g.csv"
     csv.write_text("PATH,LINE,ERROR,DESCRIPTION,CODE\nplaybooks/site.yml,9,sec_full_permission_filesystem,"

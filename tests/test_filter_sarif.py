@@ -2,7 +2,7 @@ import json
 
 import jsonschema
 import pytest
-from conftest import EXAMPLES, GLITCH, SARIF_SCHEMA, make_champion, run_subprocess
+from conftest import EXAMPLES, GLITCH, SARIF_SCHEMA, make_champion, needs_shared, run_subprocess
 
 SCHEMA = json.loads(SARIF_SCHEMA.read_text())
 VALIDATOR = jsonschema.Draft4Validator(SCHEMA)
@@ -52,16 +52,38 @@ def test_decisions_on_the_ansible_example(run_cli, champion, tmp_path):
     doc, res = filter_example(run_cli, champion, tmp_path)
     by_line = {(r["locations"][0]["physicalLocation"]["region"]["startLine"], r["ruleId"]): r["properties"]["iacfilter"]
                for r in doc["runs"][0]["results"]}
-    assert by_line[(6, "IAC-HARD-CODED-USER")]["verdict"] == "filtered"  # "{{ vault_db_user }}"
-    assert by_line[(6, "IAC-HARD-CODED-USER")]["score"] == 0.1
+    assert by_line[(34, "IAC-SUSPICIOUS-COMMENT")]["verdict"] == "filtered"  # "todo items" in prose
+    assert by_line[(34, "IAC-SUSPICIOUS-COMMENT")]["score"] == 0.3
     assert by_line[(8, "IAC-HARD-CODED-PASSWORD")]["verdict"] == "kept"
-    assert by_line[(9, "IAC-EMPTY-PASSWORD")]["verdict"] == "not-scored"  # smell the model was not trained on
+    assert by_line[(18, "IAC-NO-INTEGRITY-CHECK")]["verdict"] == "not-scored"  # smell the model was not trained on
     rule = next(r for r in doc["runs"][0]["tool"]["driver"]["rules"] if r["id"] == "IAC-HARD-CODED-PASSWORD")
     assert rule["properties"]["security-severity"] == "7.5"
     assert "external/cwe/cwe-259" in rule["properties"]["tags"]
     assert "findings in" in res.stderr and "hard_coded_secret" in res.stderr
 
 
+def test_run_summary_adds_up_names_the_verdicts_as_the_sarif_does_and_says_where_the_output_went(run_cli, champion,
+                                                                                                   tmp_path):
+    from iacfilter.findings import FILTERED, VERDICTS
+
+    doc, res = filter_example(run_cli, champion, tmp_path, "chef")
+    counts = doc["runs"][0]["properties"]["iacfilter"]["counts"]
+    assert set(counts) <= set(VERDICTS) and len(set(counts) - {FILTERED}) >= 2  # kept and another keeping verdict
+    lines = res.stderr.splitlines()
+    total, reported = sum(counts.values()), sum(n for v, n in counts.items() if v != FILTERED)
+    kept_as = ", ".join(f"{counts[v]} {v}" for v in VERDICTS if v != FILTERED and counts.get(v))
+    assert lines[0].startswith(f"iacfilter: {total} findings in, {reported} reported ({kept_as}), "
+                               f"{counts.get(FILTERED, 0)} filtered (model ")
+    header = next(line for line in lines if line.split()[:2] == ["smell", "in"]).split()
+    assert header == ["smell", "in", *VERDICTS]
+    totals = next(line for line in lines if line.split()[0] == "total").split()[1:]
+    assert [int(n) for n in totals] == [total, *(counts.get(v, 0) for v in VERDICTS)]
+    assert lines[-1] == f"iacfilter: wrote {tmp_path / 'chef.sarif'}"
+    res = run_cli("filter", EXAMPLES / "chef" / "glitch.csv", "--source-root", EXAMPLES / "chef", "--model", champion)
+    assert "wrote" not in res.stderr  # standard output: nothing to name
+
+
+@needs_shared("glitch", "outputs", "puppet-security.csv")
 def test_same_input_gives_byte_identical_output(run_cli, champion, tmp_path):
     outs = []
     for i in range(2):
@@ -75,6 +97,7 @@ def test_same_input_gives_byte_identical_output(run_cli, champion, tmp_path):
     assert len(doc["runs"]) == 2 and len({r["automationDetails"]["id"] for r in doc["runs"]}) == 2
 
 
+@needs_shared("glitch", "corpus", "puppet")
 def test_real_corpus_is_scored_from_source(run_cli, champion, tmp_path):
     out = tmp_path / "o.json"
     res = run_cli("filter", GLITCH / "outputs" / "puppet-security.csv", "--source-root", GLITCH / "corpus" / "puppet",
@@ -151,7 +174,7 @@ def test_table_format_and_drop(run_cli, champion, tmp_path):
     run_cli("filter", EXAMPLES / "chef" / "glitch.csv", "--source-root", EXAMPLES / "chef", "--model", champion,
             "--format", "table", "--mode", "drop", "-o", out)
     lines = out.read_text().splitlines()
-    assert lines[0].split() == ["VERDICT", "SCORE", "SMELL", "TECH", "LOCATION"]
+    assert lines[0].split() == ["VERDICT", "SCORE", "SMELL", "RULE", "TECH", "LOCATION", "REASON"]
     assert not any(line.startswith("filtered") for line in lines)
     assert any("recipes/default.rb:7" in line for line in lines)
 

@@ -1,4 +1,4 @@
-"""Issue 12: one regression test for every failure class the fuzzing found, and every failing example
+"""One regression test for every failure class the fuzzing found, and every failing example
 Hypothesis found since (tests/test_fuzz.py). Each runs the CLI in-process, as the property tests do."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES, SARIF_SCHEMA, run_subprocess
+from conftest import EXAMPLES, SARIF_SCHEMA, SARIF_SCHEMA_SHA256, run_subprocess
 
 from iacfilter import validate
 from iacfilter.cli import cli
@@ -436,7 +436,11 @@ def test_a_file_name_with_a_newline_still_gives_one_line(tmp_path, champion):
 
 
 def test_shipped_schema_is_the_official_one():
-    assert validate.SARIF_SCHEMA_FILE.read_bytes() == SARIF_SCHEMA.read_bytes()
+    import hashlib
+
+    shipped = validate.SARIF_SCHEMA_FILE.read_bytes()
+    assert hashlib.sha256(shipped).hexdigest() == SARIF_SCHEMA_SHA256
+    assert shipped == SARIF_SCHEMA.read_bytes()  # ../shared's copy where it is there
 
 
 def test_an_unwritable_output_is_refused_before_any_warning(tmp_path, champion):

@@ -72,6 +72,15 @@ def test_page_is_self_contained_with_one_row_per_finding(tmp_path):
         assert f"{r['path']}:{r['line']}" in page
 
 
+def test_chart_legend_names_the_verdicts_as_the_sarif_does(tmp_path):
+    from iacfilter.findings import VERDICTS
+
+    page = report(tmp_path).read_text()
+    legend = re.findall(r"</title>([a-z-]+)</text>", page)
+    present = {r["verdict"] for r in expected()}
+    assert legend == [v for v in VERDICTS if v in present] and len(legend) >= 2
+
+
 def test_drop_mode_lists_only_reported_findings(tmp_path):
     page = report(tmp_path, "--mode", "drop").read_text()
     parser = Rows()

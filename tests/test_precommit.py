@@ -121,7 +121,7 @@ def test_scan_hook_passes_a_commit_whose_only_finding_is_a_false_positive(projec
     code, out = project.commit({"group_vars/all.yml": KEY_PATH})
     assert code == 0, out
     assert "Passed" in out
-    assert "iacfilter: 1 findings, 0 kept, 0 at or above low" in out  # GLITCH flagged it; the model filtered it
+    assert "iacfilter: 1 findings, 0 reported, 1 filtered, 0 at or above low" in out  # GLITCH flagged it; the model filtered it
 
 
 def test_scan_hook_fails_only_at_or_above_the_configured_severity(project):
@@ -144,7 +144,7 @@ def test_report_hook_filters_committed_glitch_csv(project):
             "information in the source code. (CWE-798),app_ssl_key: /etc/app/ssl/app.key\n")
     code, out = project.commit({"group_vars/all.yml": KEY_PATH, "reports/glitch-ansible.csv": rows})
     assert code == 0, out  # only a false positive
-    assert "iacfilter: 1 findings, 0 kept" in out
+    assert "iacfilter: 1 findings, 0 reported, 1 filtered" in out
     rows += ("site.yml,6,sec_hard_pass,Hard-coded password - Developers should not reveal sensitive information "
              "in the source code. (CWE-259),password: \"Xk9mP2qL7vRw\"\n")
     code, out = project.commit({"site.yml": PASSWORD, "reports/glitch-ansible.csv": rows})

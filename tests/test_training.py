@@ -4,20 +4,22 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import EXAMPLES, REPO, SHARED, data_subset, run_subprocess, run_trial_under_torchrun
+from conftest import EXAMPLES, REPO, data_subset, run_subprocess, run_trial_under_torchrun, shared
 
 from iacfilter.decide import champion_path
 from iacfilter.dataset import load_dataset
 from iacfilter_plugins.iac.technology import split_context
 
-DATA = SHARED / "data" / "glitch-findings"
 
 
 def test_context_field_becomes_the_filters_window():
     context = "# Puppet file: x.pp\n\nclass a (\n6:   $auth_username = undef,\n$auth_password = undef,\n) {\n"
     assert split_context("$auth_username = undef,", context, 6, 3) == (["class a ("], ["$auth_password = undef,", ") {"])
     assert split_context("nothing", context, 9, 3) == ([], [])
-    examples = load_dataset(DATA / "val.jsonl")
+
+
+def test_the_labelled_validation_split_loads_whole():
+    examples = load_dataset(shared("data", "glitch-findings", "val.jsonl"))
     assert len(examples) == 172 and sum(e.label for e in examples) == 56
 
 
@@ -81,7 +83,7 @@ def test_recall_first_threshold_is_cross_validated_on_train_and_val(tmp_path):
 def test_cross_validation_never_splits_a_script_over_two_folds():
     from iacfilter_training.crossval import group_of, grouped_folds
 
-    examples = load_dataset(DATA / "train.jsonl")[:400] + load_dataset(DATA / "val.jsonl")
+    examples = load_dataset(shared("data", "glitch-findings", "train.jsonl"))[:400] + load_dataset(shared("data", "glitch-findings", "val.jsonl"))
     folds = grouped_folds(examples, 5, seed=3)
     assert sorted(i for f in folds for i in f) == list(range(len(examples)))
     fold_of_group: dict[str, set[int]] = {}
@@ -89,7 +91,7 @@ def test_cross_validation_never_splits_a_script_over_two_folds():
         for i in fold:
             fold_of_group.setdefault(group_of(examples[i], i), set()).add(k)
     assert all(len(ks) == 1 for ks in fold_of_group.values())
-    shared_scripts = {e.row["file"] for e in load_dataset(DATA / "val.jsonl")} & {e.row["file"] for e in examples[:400]}
+    shared_scripts = {e.row["file"] for e in load_dataset(shared("data", "glitch-findings", "val.jsonl"))} & {e.row["file"] for e in examples[:400]}
     assert shared_scripts  # train and val share scripts: stratifying by row alone would leak them across folds
 
 
@@ -98,7 +100,7 @@ def test_a_recall_floor_holds_on_each_named_subset_not_only_on_the_pool():
     from iacfilter_training import metrics as m
     from iacfilter_training.crossval import cross_validate
 
-    train = load_dataset(DATA / "train.jsonl")
+    train = load_dataset(shared("data", "glitch-findings", "train.jsonl"))
     hard = [e for e in train if e.snippet.smell == "hard_coded_secret"][:240]
     easy = [e for e in train if e.snippet.smell == "use_of_http"][:120]  # nearly all TP: easy recall
     subsets = {"hard": list(range(len(hard))), "easy": list(range(len(hard), len(hard) + len(easy)))}
@@ -202,7 +204,7 @@ def test_slurm_script_has_the_options_and_one_trial_per_task(tmp_path):
 
 
 def test_default_model_ships_offline_and_meets_the_bars(tmp_path):
-    res = run_subprocess("eval", DATA / "val.jsonl", "--json", "--plot", tmp_path / "plots")
+    res = run_subprocess("eval", shared("data", "glitch-findings", "val.jsonl"), "--json", "--plot", tmp_path / "plots")
     assert res.returncode == 0, res.stderr
     result = json.loads(res.stdout)
     for key in ("precision", "recall", "f1", "fp_removed", "tp_kept", "per_tech", "per_smell", "confusion"):
@@ -231,7 +233,7 @@ def test_default_champion_copy_with_a_changed_file_is_refused(tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(champion_path("features-default"), copy)
     (copy / "features.json").write_text('{"version": 1, "bits": 16}\n')
-    res = run_subprocess("eval", DATA / "val.jsonl", "--model", copy)
+    res = run_subprocess("eval", shared("data", "glitch-findings", "val.jsonl"), "--model", copy)
     assert res.returncode == 2 and "features.json: sha256 mismatch" in res.stderr
 
 
@@ -259,7 +261,11 @@ def test_missing_optional_package_and_wrong_config_are_one_line_errors(tmp_path,
     from iacfilter.cli import cli
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if the 'train' extra were not installed
-    res = CliRunner().invoke(cli, ["eval", str(DATA / "val.jsonl"), "--plot", str(tmp_path / "p")])
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(json.dumps({"tech": "ansible", "smell": "hard_coded_secret", "content": f'password: "{v}"',
+                                        "context": f'password: "{v}"', "label": label}) + "\n"
+                            for v, label in (("S3cr3tP4ss", "TP"), ("{{ vault_pw }}", "FP"))))
+    res = CliRunner().invoke(cli, ["eval", str(rows), "--plot", str(tmp_path / "p")])
     assert res.exit_code == 2
     assert "eval: needs the Python package 'matplotlib': pip install 'iacfilter[train]'" in res.stderr
     from iacfilter.champion import write_manifest

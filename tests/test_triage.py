@@ -48,10 +48,14 @@ def test_label_writes_a_row_that_trains_on_exactly_the_filters_snippet(tmp_path,
     res = run_subprocess("label", "playbooks/site.yml:8", "fp", "--sarif", out, "--dataset", team, "--source-root", ROOT)
     assert res.returncode == 0 and "(was TP)" in res.stderr
     assert [json.loads(line)["label"] for line in team.read_text().splitlines()] == ["FP"]
-    res = run_subprocess("label", "playbooks/site.yml:9", "fp", "--sarif", out, "--dataset", team, "--source-root", ROOT)
-    assert res.returncode == 2 and "several smells here" in res.stderr
-    res = run_subprocess("label", "playbooks/site.yml:9", "fp", "--sarif", out, "--smell", "hard_coded_secret",
-                         "--dataset", team, "--source-root", ROOT)
+    puppet, puppet_out = EXAMPLES / "puppet", tmp_path / "puppet.sarif"
+    assert run_subprocess("filter", puppet / "glitch.csv", "--source-root", puppet, "-q", "-o",
+                          puppet_out).returncode == 0
+    res = run_subprocess("label", "manifests/init.pp:15", "fp", "--sarif", puppet_out, "--dataset", team,
+                         "--source-root", puppet)
+    assert res.returncode == 2 and "several smells here" in res.stderr  # admin by default, hard-coded user
+    res = run_subprocess("label", "manifests/init.pp:15", "fp", "--sarif", puppet_out, "--smell", "hard_coded_secret",
+                         "--dataset", team, "--source-root", puppet)
     assert res.returncode == 0, res.stderr
     assert len(load_dataset(team)) == 2
 
@@ -105,8 +109,8 @@ def test_triage_in_a_real_terminal_is_resumable(tmp_path, out):
     term = Tmux(command, tmp_path)
     try:
         screen = term.wait_for("[t] true positive  [f] false positive  [s] skip  [q] quit")
-        assert f"[1/{total}] playbooks/site.yml:6  hard_coded_secret" in screen
-        assert ">>> db_user:" in screen and "iacfilter said: filtered" in screen
+        assert f"[1/{total}] playbooks/site.yml:8  hard_coded_secret" in screen
+        assert ">>> replication_password:" in screen and "iacfilter said: kept" in screen
         term.keys("t")
         term.wait_for(f"[2/{total}]")
         term.keys("f")
@@ -119,13 +123,13 @@ def test_triage_in_a_real_terminal_is_resumable(tmp_path, out):
     finally:
         term.close()
     rows = [json.loads(line) for line in team.read_text().splitlines()]
-    assert [(r["line"], r["label"]) for r in rows] == [(6, "TP"), (7, "FP")]
+    assert [(r["line"], r["label"]) for r in rows] == [(8, "TP"), (9, "FP")]
     assert all(r["label_source"] == "iacfilter triage" for r in rows)
     # Resumed: the two labelled findings are skipped, the skipped one is asked again; q at once.
     term = Tmux(command, tmp_path)
     try:
         screen = term.wait_for("[t] true positive")
-        assert "2 finding(s) already labelled" in screen and f"[1/{total - 2}] playbooks/site.yml:8" in screen
+        assert "2 finding(s) already labelled" in screen and f"[1/{total - 2}] playbooks/site.yml:10" in screen
         term.keys("f")
         term.wait_for(f"[2/{total - 2}]")
         term.keys("C-c")  # Ctrl-C quits cleanly, keeping what was written
@@ -134,7 +138,7 @@ def test_triage_in_a_real_terminal_is_resumable(tmp_path, out):
         term.close()
     assert len(team.read_text().splitlines()) == 3
     examples = load_dataset(team)
-    assert examples[2].snippet.text == filter_time_snippet("playbooks/site.yml", 8, "hard_coded_secret").text
+    assert examples[2].snippet.text == filter_time_snippet("playbooks/site.yml", 10, "use_of_http").text
 
 
 def test_triage_from_a_pipe_and_retraining_on_several_datasets(tmp_path, out):

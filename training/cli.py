@@ -27,7 +27,7 @@ SLURM_OPTIONS = [
     click.option("--partition", default=None, help="SLURM partition (overrides the sweep config's slurm block)."),
     click.option("--time", "time_limit", default=None, metavar="T", help="SLURM time limit per task, e.g. 02:00:00."),
     click.option("--mem", default=None, help="SLURM memory per task, e.g. 16G."),
-    click.option("--cpus-per-task", type=int, default=None),
+    click.option("--cpus-per-task", type=int, default=None, help="SLURM CPUs per task."),
     click.option("--gpus", type=int, default=None, help="GPUs per task; more than 1 runs the trial through torchrun."),
     click.option("--sbatch", "sbatch_extra", multiple=True, metavar="LINE",
                  help="Extra #SBATCH line, e.g. --sbatch=--qos=high (repeatable)."),
@@ -42,11 +42,12 @@ def slurm_options(f):
     return f
 
 
-@click.group("sweep", invoke_without_command=True)
+@click.group("sweep", invoke_without_command=True, short_help="Run a sweep of trials (local or SLURM).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Sweep config (YAML).")
 @click.option("--run-dir", type=click.Path(file_okay=False), default=None,
               help="Where trials go (default: runs/<sweep name>).")
-@click.option("--executor", type=click.Choice(["local", "slurm"]), default="local", show_default=True)
+@click.option("--executor", type=click.Choice(["local", "slurm"]), default="local", show_default=True,
+              help="local: trials run here; slurm: one job array of 'iacfilter train' tasks.")
 @click.option("--jobs", type=click.IntRange(1, 256), default=1, show_default=True, help="Local trials at once.")
 @click.option("--only", default=None, metavar="NAMES",
               help="Comma-separated candidate names to run (e.g. the ones that work offline).")
@@ -111,7 +112,7 @@ def _execute(run: Path, trials: list[Path], *, no_wait: bool, poll: float, jobs:
                                        f"rerun them alone with 'iacfilter sweep resume {run}'")
 
 
-@sweep_cmd.command("status")
+@sweep_cmd.command("status", short_help="Each trial's state, and the summary so far.")
 @click.argument("run_dir", type=click.Path(file_okay=False, exists=True))
 def sweep_status(run_dir):
     """Each trial's state (finished, queued, failed and why), and the summary so far."""
@@ -134,11 +135,12 @@ def sweep_status(run_dir):
     _print_summary(summarise(collect(run)))
 
 
-@sweep_cmd.command("resume")
+@sweep_cmd.command("resume", short_help="Rerun the trials that did not finish.")
 @click.argument("run_dir", type=click.Path(file_okay=False, exists=True))
 @click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Local trials at once (local runs).")
 @click.option("--no-wait", is_flag=True, help="Submit and return (SLURM runs).")
-@click.option("--poll", type=click.FloatRange(0.1), default=10.0, show_default=True)
+@click.option("--poll", type=click.FloatRange(0.1), default=10.0, show_default=True,
+              help="Seconds between queue checks (SLURM runs).")
 def sweep_resume(run_dir, jobs, no_wait, poll):
     """Rerun only the trials of a sweep that did not finish, with the executor it was started with."""
     run = Path(run_dir)
@@ -159,12 +161,12 @@ def _print_summary(rows):
                    f"{row['recall_mean']:>7.3f} {row['threshold_mean']:>5.2f}")
 
 
-@click.group("champion")
+@click.group("champion", short_help="Select, freeze or build a champion model.")
 def champion_cmd():
     """Select the best trial of a sweep (median-F1 seed of the best configuration) and freeze it."""
 
 
-@champion_cmd.command("select")
+@champion_cmd.command("select", short_help="Pick the best trial of a sweep.")
 @click.argument("run_dir", type=click.Path(file_okay=False, exists=True))
 def champion_select(run_dir):
     """Write RUN_DIR/selection.json: best configuration by mean validation F1, its median-F1 seed."""
@@ -174,9 +176,10 @@ def champion_select(run_dir):
     click.echo(json.dumps({k: s[k] for k in ("trial", "seed", "threshold", "f1_mean", "f1_sd", "seeds")}, indent=2))
 
 
-@champion_cmd.command("freeze")
+@champion_cmd.command("freeze", short_help="Freeze the selected trial into a champion.")
 @click.argument("run_dir", type=click.Path(file_okay=False, exists=True))
-@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Champion directory to write (weights, champion.yaml with hashes).")
 @click.option("--name", default=None, help="Champion name (default: trial name and seed).")
 def champion_freeze(run_dir, out_dir, name):
     """Copy the selected trial's model into a champion directory with champion.yaml and hashes."""
@@ -185,12 +188,15 @@ def champion_freeze(run_dir, out_dir, name):
     click.echo(f"froze {freeze(Path(run_dir), Path(out_dir), name)}")
 
 
-@champion_cmd.command("build")
-@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False))
-@click.option("--run-dir", type=click.Path(file_okay=False), default=None)
-@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False))
-@click.option("--name", default=None)
-@click.option("--jobs", type=click.IntRange(1, 256), default=1, show_default=True)
+@champion_cmd.command("build", short_help="Sweep, select and freeze in one command.")
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
+              help="Sweep config (YAML), e.g. training/configs/default.yaml.")
+@click.option("--run-dir", type=click.Path(file_okay=False), default=None,
+              help="Where the trials go (default: runs/<sweep name>).")
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Champion directory to write (weights, champion.yaml with hashes).")
+@click.option("--name", default=None, help="Champion name (default: trial name and seed).")
+@click.option("--jobs", type=click.IntRange(1, 256), default=1, show_default=True, help="Local trials at once.")
 @click.pass_context
 def champion_build(ctx, config_path, run_dir, out_dir, name, jobs):
     """Sweep locally, select and freeze, in one command (how the embedded default is reproduced)."""
@@ -205,7 +211,7 @@ def champion_build(ctx, config_path, run_dir, out_dir, name, jobs):
     ctx.invoke(champion_freeze, run_dir=run, out_dir=out_dir, name=name)
 
 
-@click.command("eval")
+@click.command("eval", short_help="Precision, recall and F1 of a model on a dataset.")
 @click.argument("dataset", type=click.Path())
 @click.option("--model", "model_dir", envvar="IACFILTER_MODEL", default=None, metavar="NAME|DIR",
               help="Champion name or directory (default: the installed default champion covering each example).")

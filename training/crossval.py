@@ -6,7 +6,7 @@ them into ``folds`` grouped by script (every finding of one script falls in one 
 training and scored in the same fold; train and val share some scripts) and stratified by (technology, smell,
 label) as far as the groups allow, trains the backend on all folds but one and scores the one left out. The threshold is chosen on the pooled out-of-fold scores; the per-fold metrics it
 reports use, for fold k, the threshold chosen on the other folds' scores (so no fold's metrics saw its own
-labels), and their mean and spread are what the README's candidate table shows.
+labels), and their mean and spread are what the candidate table of docs/benchmarks.md shows.
 """
 
 from __future__ import annotations

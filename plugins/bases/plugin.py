@@ -7,12 +7,12 @@ import click
 from iacfilter.hookspecs import hookimpl
 
 
-@click.group("bases")
+@click.group("bases", short_help="Pretrained base models from chunk packages.")
 def bases():
     """Pretrained base models installed from chunk packages (extras ``base-NAME``)."""
 
 
-@bases.command("list")
+@bases.command("list", short_help="Each known base and whether it is converted.")
 def list_cmd():
     """Each known base: parameters, pinned sha256, extra, licence, and whether it is converted in the cache."""
     from . import KNOWN, MANIFEST, location
@@ -24,7 +24,7 @@ def list_cmd():
                    f"  licence: {base.licence}")
 
 
-@bases.command("prepare")
+@bases.command("prepare", short_help="Convert a base once into the cache.")
 @click.argument("name")
 def prepare_cmd(name):
     """Reassemble, verify and convert NAME once into the cache; prints its directory."""

@@ -11,22 +11,42 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from iacfilter.errors import IacfilterError
 from iacfilter.hookspecs import hookimpl
 from iacfilter.registry import ScorerBackend
 
 CHAMPION = Path(__file__).resolve().parent / "champions" / "dual-head-http"
 
 
-def _load(champion, options=None):
-    from .scorer import load
+# What the backend imports from the ``dual-head`` extra. A missing one is named with that extra: the
+# ``encoder`` extra, which the CLI would name for torch or transformers alone, lacks peft.
+EXTRA_PACKAGES = ("torch", "transformers", "tokenizers", "peft")
 
-    return load(champion, options)
+
+def _missing_extra(exc: ModuleNotFoundError, where: str) -> IacfilterError:
+    top = (exc.name or "").split(".")[0]
+    if top not in EXTRA_PACKAGES:
+        raise exc
+    return IacfilterError(where, f"the dual-head backend needs the Python package {top!r}: "
+                                 "pip install 'iacfilter[dual-head]'")
+
+
+def _load(champion, options=None):
+    try:
+        from .scorer import load
+
+        return load(champion, options)
+    except ModuleNotFoundError as exc:
+        raise _missing_extra(exc, str(champion.path)) from None
 
 
 def _train(params, train_set, val_set, out_dir, seed, log=print):
-    from .training import train
+    try:
+        from .training import train
 
-    return train(params, train_set, val_set, out_dir, seed, log)
+        return train(params, train_set, val_set, out_dir, seed, log)
+    except ModuleNotFoundError as exc:
+        raise _missing_extra(exc, "dual-head backend") from None
 
 
 @hookimpl

@@ -13,26 +13,31 @@ def _log(message: str) -> None:
     click.echo(message, err=True)
 
 
-@click.group("dualhead")
+@click.group("dualhead", short_help="Pre-train a dual-head base; evaluate variants.")
 def dualhead():
     """The dual-head scorer: pre-train a small base model, evaluate its variants."""
 
 
-@dualhead.command("pretrain")
+@dualhead.command("pretrain", short_help="Pre-train a small decoder and tokenizer on CPU.")
 @click.option("--data", "data", multiple=True, required=True, type=click.Path(dir_okay=False, exists=True),
               help="Labelled JSONL (repeatable); training splits only. Snippets and analyses are the text.")
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Base model directory.")
 @click.option("--minutes", type=click.FloatRange(0.1), default=20.0, show_default=True, help="Wall-clock budget.")
-@click.option("--max-steps", type=click.IntRange(21), default=100000, show_default=True)
-@click.option("--hidden", type=click.IntRange(16), default=192, show_default=True)
-@click.option("--layers", type=click.IntRange(1), default=4, show_default=True)
-@click.option("--heads", type=click.IntRange(1), default=4, show_default=True)
-@click.option("--vocab", type=click.IntRange(300), default=4096, show_default=True)
-@click.option("--context", type=click.IntRange(64), default=512, show_default=True)
-@click.option("--block", type=click.IntRange(16), default=256, show_default=True)
-@click.option("--batch-size", type=click.IntRange(1), default=16, show_default=True)
-@click.option("--learning-rate", type=click.FloatRange(0, min_open=True), default=3e-3, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--max-steps", type=click.IntRange(21), default=100000, show_default=True,
+              help="Most optimiser steps (fewer when --minutes runs out first).")
+@click.option("--hidden", type=click.IntRange(16), default=192, show_default=True, help="Hidden size of the decoder.")
+@click.option("--layers", type=click.IntRange(1), default=4, show_default=True, help="Decoder layers.")
+@click.option("--heads", type=click.IntRange(1), default=4, show_default=True, help="Attention heads per layer.")
+@click.option("--vocab", type=click.IntRange(300), default=4096, show_default=True,
+              help="Vocabulary size of the BPE tokenizer trained on --data.")
+@click.option("--context", type=click.IntRange(64), default=512, show_default=True,
+              help="Longest sequence the model takes, in tokens (its position embeddings).")
+@click.option("--block", type=click.IntRange(16), default=256, show_default=True,
+              help="Tokens per training block (blocks overlap by half).")
+@click.option("--batch-size", type=click.IntRange(1), default=16, show_default=True, help="Blocks per step.")
+@click.option("--learning-rate", type=click.FloatRange(0, min_open=True), default=3e-3, show_default=True,
+              help="Peak learning rate of the optimiser.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (weights, block order).")
 @click.option("--threads", type=click.IntRange(1), default=1, show_default=True, help="CPU threads.")
 def pretrain_cmd(data, out_dir, minutes, max_steps, hidden, layers, heads, vocab, context, block, batch_size,
                  learning_rate, seed, threads):
@@ -44,7 +49,7 @@ def pretrain_cmd(data, out_dir, minutes, max_steps, hidden, layers, heads, vocab
              learning_rate=learning_rate, seed=seed, threads=threads, log=_log)
 
 
-@dualhead.command("variants")
+@dualhead.command("variants", short_help="Evaluate one dual-head variant on a dataset.")
 @click.argument("dataset", type=click.Path(dir_okay=False))
 @click.option("--variant", type=click.Choice(["SC", "PE-SC", "FT-SC", "FT-CH", "FT", "other"]), required=True,
               help="FT: FT-SC and FT-CH from the same generations; other: any champion by its own backend.")

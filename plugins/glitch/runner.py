@@ -8,8 +8,9 @@ systems; GLITCH skips symlinks) under their paths relative to the root. Batches 
 GLITCH has no timeout of its own: a batch in which no file finishes within the timeout is killed and split
 in two, and the halves run again, so that only a file that hangs by itself is given up on. GLITCH reports
 files it cannot analyse on stderr only (``Error: <Tech> - <what>: <path>``, between the redraws of its
-progress bar, which is not a failure): a file that is not of the technology is *skipped*; one GLITCH could
-not parse, crashed on or gave up on is *not scanned*. Neither is ever taken for a clean file.
+progress bar, which is not a failure): a file GLITCH says is not of its kind (not a playbook, tasks or variables
+file, or of no type it can detect) is *skipped* and does not fail a run; one GLITCH could not parse, crashed on
+or gave up on is *not scanned*. Neither is ever taken for a clean file.
 """
 
 from __future__ import annotations
@@ -40,13 +41,21 @@ INSTALL_HINT = (
     "'glitch' on PATH; or run GLITCH yourself and give its CSV to 'iacfilter filter'"
 )
 HEADER = "PATH,LINE,ERROR,DESCRIPTION,CODE"
-# GLITCH's words for a file that is not of the technology at all (e.g. a docker-compose file among Ansible).
-NOT_OF_THE_TECHNOLOGY = ("Cannot detect file type", "File is not a variables file")
+# GLITCH's words for a file that is not of its kind: YAML that is no Ansible playbook, tasks or variables file
+# (a docker-compose file, a Zuul job list among Ansible). Any other error means GLITCH failed on the file.
+NOT_OF_THE_TECHNOLOGY = ("Cannot detect file type", "File is not a playbook", "File is not a tasks file",
+                         "File is not a variables file")
 LINK = "a symbolic link (GLITCH does not follow them)"
 PROGRESS = re.compile(r"\|\s*(\d+)/(\d+) \[")  # tqdm: "DESC:  37%|███▋      | 30/81 [00:05<00:09, ...]"
 # One redraw of the bar. It can land between any two writes of GLITCH's other thread, even inside an error line
 # ("Error:" + redraw + " Ansible - ...": print writes its arguments one by one): remove them all first.
-TQDM_RENDER = re.compile(r"(?:\r|^)[^\r\n|]*\|[^|\r\n]*\|\s*\d+/\d+ \[[^\]\r\n]*\]", re.MULTILINE)
+# GLITCH's bars are titled "ANALYZING ...", which finds a redraw even in the middle of a line; one cut short at a
+# screen width ("[00:00<?, ?it/") ends where tqdm's characters do.
+TQDM_RENDER = re.compile(r"(?:(?:\r|^)(?!Error:)[^\r\n|]*|ANALYZING [^\r\n|]*)"
+                         r"\|[^|\r\n]*\|\s*\d+/\d+(?: \[[\d:<?,. itsk/]*\]?)?", re.MULTILINE)
+# GLITCH's environment: no screen size for tqdm to cut its bar to, and a width that leaves every redraw whole.
+GLITCH_ENV = {"TQDM_NCOLS": "400"}
+UNSET = ("COLUMNS", "LINES")
 ERROR_LINE = re.compile(r"^Error: (?P<what>.+?): \./(?P<path>.+)$")
 TRACEBACK_END = "=" * 51
 
@@ -142,9 +151,27 @@ def stderr_lines(stderr: str) -> list[str]:
     return TQDM_RENDER.sub("", stderr).replace("\r", "\n").split("\n")
 
 
+def _rejoined(lines: list[str]) -> list[str]:
+    """GLITCH prints "Error:" and its message in separate writes, and its progress bar's closing newline can land
+    between them ("Error:" + bar + newline + " Ansible - ...: path"): put such an error line back together."""
+    out, i = [], 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("Error:") and not ERROR_LINE.match(line):
+            j = i + 1
+            while j < len(lines) and not lines[j].strip():
+                j += 1
+            whole = " ".join(["Error:", *(part for part in (line[6:].strip(), lines[min(j, len(lines) - 1)].strip()) if part)])
+            if j < len(lines) and ERROR_LINE.match(whole):
+                line, i = whole, j
+        out.append(line)
+        i += 1
+    return out
+
+
 def glitch_errors(stderr: str, tree: str) -> dict[str, tuple[str, str]]:
     """``{relative path: (GLITCH's message, the exception behind it)}`` from GLITCH's stderr."""
-    lines = stderr_lines(stderr)
+    lines = _rejoined(stderr_lines(stderr))
     found: dict[str, tuple[str, str]] = {}
     for i, line in enumerate(lines):
         m = ERROR_LINE.match(line)
@@ -209,7 +236,8 @@ def run_batch(glitch: Sequence[str], tech: str, root: Path, files: Sequence[str]
                "--smell-types", "security", ".", str(out)]
         try:
             with open(os.path.join(tmp, "stdout.txt"), "wb") as stdout:  # its stats tables
-                proc = subprocess.Popen(cmd, cwd=tree, stdin=subprocess.DEVNULL, stdout=stdout,
+                env = {**{k: v for k, v in os.environ.items() if k not in UNSET}, **GLITCH_ENV}
+                proc = subprocess.Popen(cmd, cwd=tree, stdin=subprocess.DEVNULL, stdout=stdout, env=env,
                                         stderr=subprocess.PIPE, start_new_session=True)
         except OSError as exc:
             return BatchResult(problems=[FileProblem(f, NOT_SCANNED, f"GLITCH could not start: {exc}") for f in files])

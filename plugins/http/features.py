@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
 
-from iacfilter.findings import Score, Snippet
+from iacfilter.findings import INTERCEPT, Score, Snippet
 from iacfilter.hookspecs import hookimpl
 from iacfilter.registry import ScorerBackend, refuse_options
 
@@ -545,9 +545,11 @@ class HttpFeatureModel:
 
 
     def explain(self, snippet: Snippet) -> list[tuple[str, float]]:
-        """Each named feature of the snippet with what it added to the logit (weight × value), largest first."""
+        """Each named feature of the snippet with what it added to the logit (weight × value), largest first, then
+        the intercept (the bias): they sum to the logit."""
         named = {n: (_bucket(n, self.bits), v) for n, v in extract(snippet, self.words).items()}
-        return sorted(((n, float(self.weights[col]) * v) for n, (col, v) in named.items()), key=lambda t: -abs(t[1]))
+        pairs = sorted(((n, float(self.weights[col]) * v) for n, (col, v) in named.items()), key=lambda t: -abs(t[1]))
+        return pairs + [(INTERCEPT, self.bias)]
 
 
 def load(champion, options=None) -> HttpFeatureModel:

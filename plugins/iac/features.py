@@ -6,10 +6,11 @@ a hex fingerprint; whether a comment keyword is a real TODO/FIXME/HACK/XXX/bug o
 one; whether a URL is a local, example or XML-namespace address; whether MD5/SHA-1 is used or only named.
 Those features, with the words of the flagged line and (as weak evidence, scaled by ``context_weight``) of its
 context, are hashed into a fixed-size vector. The smell catalogue's judgement of the line
-(:mod:`iacfilter_plugins.iac.catalogue`: a reference, an empty value, an XML namespace, ``!MD5``, ...) enters twice:
-as named features, and as a fixed prior added to the logit (``prior_weight`` times the sum of its +1/-1
-reasons), so the regression learns only what the catalogue does not already say. The weights live in
-``model.safetensors`` (numpy only at run time, no torch).
+(:mod:`iacfilter_plugins.iac.catalogue`: a reference, an empty value, an XML namespace, ``!MD5``, ...) can enter
+in two ways, each set in ``features.json``: as a fixed prior added to the logit (``prior_weight`` times the sum
+of its +1/-1 reasons), so the regression learns only what the catalogue does not already say, and as named
+features (``catalogue: true``). The shipped default uses the prior alone (``prior_weight: 4``,
+``catalogue: false``). The weights live in ``model.safetensors`` (numpy only at run time, no torch).
 
 ``features.json`` version 1 (binary features, no prior) still loads.
 """
@@ -24,7 +25,7 @@ from typing import Sequence
 
 import numpy as np
 
-from iacfilter.findings import Snippet
+from iacfilter.findings import INTERCEPT, Snippet
 from iacfilter.hookspecs import hookimpl
 from iacfilter.registry import ScorerBackend, refuse_options
 
@@ -176,7 +177,7 @@ class LinearFeatureModel:
 
     def explain(self, snippet: Snippet) -> list[tuple[str, float]]:
         """What each feature added to the logit (weight times its value; a hash bucket is named by the first
-        feature in it), and the catalogue prior's reasons: with the bias they sum to the logit exactly."""
+        feature in it), the catalogue prior's reasons and the intercept (the bias): they sum to the logit exactly."""
         indices, values, _ = vectorise([snippet], self.bits, self.context_weight, self.catalogue)
         value = dict(zip(indices.tolist(), values.tolist()))
         names = extract(snippet) + (catalogue_names(snippet) if self.catalogue else [])
@@ -189,7 +190,7 @@ class LinearFeatureModel:
                 out.append((name, float(self.weights[bucket]) * value[bucket]))
         if self.prior_weight:
             out += [(f"catalogue prior: {reason}", self.prior_weight * sign) for reason, sign in evidence(snippet) if sign]
-        return out
+        return out + [(INTERCEPT, self.bias)]
 
 
 def load(champion, options=None) -> LinearFeatureModel:

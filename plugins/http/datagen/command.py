@@ -16,7 +16,7 @@ def datagen():
     """Generate labelled training data for a technology."""
 
 
-@datagen.command("http")
+@datagen.command("http", short_help="Labelled HTTP scanner findings (POLICY.md).")
 @click.option("--n", "n", type=click.IntRange(1, 1_000_000), required=True, help="Number of rows to write.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Random seed (same seed: same bytes).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
