@@ -307,7 +307,7 @@ def filter_cmd(inputs, **options):
     run_filter(read(inputs), **options)
 
 
-@cli.command("scan", short_help="Run GLITCH on a tree, then filter its findings.")
+@cli.command("scan", short_help="Run a scanner (GLITCH, checkov), then filter its findings.")
 @click.argument("path", type=OsPath(exists=True))
 @click.option("--scanner", default=None, metavar="NAME",
               help="Scanner to run (see 'iacfilter plugins'): glitch (the default), checkov, ...")
