@@ -28,16 +28,14 @@ import sys
 import time
 from pathlib import Path
 
+from iacfilter_training.metrics import decisions
+
 
 def rates(labels, predicted) -> dict:
-    tp = sum(1 for y, p in zip(labels, predicted) if y and p)
-    fp = sum(1 for y, p in zip(labels, predicted) if not y and p)
-    fn = sum(1 for y, p in zip(labels, predicted) if y and not p)
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4), "tp": tp, "fp": fp,
-            "fn": fn, "n": len(labels)}
+    m = decisions(labels, [int(bool(p)) for p in predicted])
+    c = m["confusion"]
+    return {"precision": round(m["precision"], 4), "recall": round(m["recall"], 4), "f1": round(m["f1"], 4),
+            "tp": c["tp"], "fp": c["fp"], "fn": c["fn"], "n": m["n"]}
 
 
 def features(examples, base: str, max_prompt: int, batch: int, cache: Path, log) -> "np.ndarray":

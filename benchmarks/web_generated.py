@@ -26,6 +26,7 @@ import numpy as np  # noqa: E402
 
 from iacfilter import plugins  # noqa: E402
 from iacfilter_plugins.http import features  # noqa: E402
+from web_real import metrics  # noqa: E402  (benchmarks/: the same table figures)
 
 REPO = Path(__file__).resolve().parents[1]
 PARAMS = {"C": 10.0, "class_weight": "balanced", "bits": 16, "words": 0.3}
@@ -37,12 +38,8 @@ def scenario(row: dict) -> tuple[str, str]:
 
 
 def f1(ys, kept) -> dict:
-    tp = sum(1 for y, k in zip(ys, kept) if y and k)
-    fp = sum(1 for y, k in zip(ys, kept) if not y and k)
-    fn = sum(1 for y, k in zip(ys, kept) if y and not k)
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 1.0
-    return {"n": len(ys), "precision": round(p, 3), "recall": round(r, 3), "f1": round(2 * p * r / (p + r) if p + r else 0.0, 3)}
+    m = metrics(ys, kept)
+    return {k: m[k] for k in ("n", "precision", "recall", "f1")}
 
 
 def main() -> None:

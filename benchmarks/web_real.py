@@ -45,6 +45,7 @@ from iacfilter.findings import Finding, NoSnippet  # noqa: E402
 from iacfilter.inputs import read_scanner_output  # noqa: E402
 from iacfilter.rules import load_rules_map  # noqa: E402
 from iacfilter_plugins.http import features  # noqa: E402
+from iacfilter_training.metrics import decisions  # noqa: E402
 from iacfilter_plugins.http.exchange import SMELLS  # noqa: E402
 from iacfilter_plugins.http.technology import finding_details, render, with_borrowed  # noqa: E402
 
@@ -166,16 +167,14 @@ def kept_by(model: features.HttpFeatureModel, items: list[dict], threshold: floa
     return keep
 
 
-def metrics(labels: list[int], kept: list[bool]) -> dict:
-    tp = sum(1 for y, k in zip(labels, kept) if y and k)
-    fp = sum(1 for y, k in zip(labels, kept) if not y and k)
-    fn = sum(1 for y, k in zip(labels, kept) if y and not k)
-    tn = sum(1 for y, k in zip(labels, kept) if not y and not k)
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 1.0
-    f1 = 2 * p * r / (p + r) if p + r else 0.0
-    return {"n": len(labels), "tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": round(p, 3), "recall": round(r, 3),
-            "f1": round(f1, 3), "fp_removed": round(tn / (tn + fp), 3) if tn + fp else None}
+def metrics(labels, kept) -> dict:
+    """Precision, recall, F1 of keep/filter decisions, rounded for the tables; a group with no real problem has
+    recall 1.0 (none lost) and one with no false positive no FP-removed share."""
+    m = decisions([int(y) for y in labels], [int(bool(k)) for k in kept])
+    tp, fp, fn, tn = (m["confusion"][k] for k in ("tp", "fp", "fn", "tn"))
+    return {"n": m["n"], "tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": round(m["precision"], 3),
+            "recall": round(m["recall"] if tp + fn else 1.0, 3), "f1": round(m["f1"], 3),
+            "fp_removed": round(m["fp_removed"], 3) if tn + fp else None}
 
 
 def severity_kept(record: dict) -> bool:
