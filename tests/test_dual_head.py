@@ -296,3 +296,51 @@ def test_frozen_base_plus_head_trains_and_scores_without_an_adapter(trained, tmp
                   "--model", champion, "-o", tmp_path / "refused.sarif")
     assert "adapter was trained for base gemma3-270m" in _one_line_exit_2(res)
     assert not (tmp_path / "refused.sarif").exists()
+
+
+def test_loss_from_the_first_labelled_position_equals_the_full_loss(trained):
+    """phase 1 computes the vocabulary's logits from the first labelled position on only; the loss is the one
+    transformers computes over every position."""
+    from iacfilter_plugins.dualhead.training import _batches, lm_loss
+
+    lm = load_base(str(trained["base"]))
+    seqs = [sequence(lm, t, "It is real. Fix it.", y, BUDGET, False)
+            for t, y in (("ansible hard coded secret\n>>> password: x", 1), ("chef http\n>>> url 'http://a'", 0))]
+    ids, mask, labels = next(_batches(seqs, 2, lm.tokenizer.pad_token_id, lm.device))
+    with torch.no_grad():
+        full = lm.model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        assert float(lm_loss(lm.model, ids, mask, labels)) == pytest.approx(float(full), rel=1e-5)
+
+
+def test_head_on_the_prompt_and_bf16_on_cpu(trained, tmp_path, run_cli):
+    """head_reads prompt: the adapter writes the analysis, the head reads the base without it over the prompt;
+    cpu_dtype bfloat16 trains with autocast and scores with bf16 weights. Both recorded, both honoured."""
+    config = {"name": "prompt-head", "backend": "dual-head", "train": str(trained["train"]),
+              "val": str(trained["val"]), "seed": 1,
+              "params": {"model": str(trained["base"]), "budget": 4, "threads": 1, "generation_batch": 8,
+                         "cpu_dtype": "bfloat16", "head_reads": "prompt",
+                         "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"]},
+                         "head": {"hidden": [], "dropout": 0.0},
+                         "phase1": {"epochs": 1, "batch_size": 8, "budgets": [4], "learning_rate": 1e-2},
+                         "phase2": {"epochs": 10, "patience": 5, "batch_size": 16}}}
+    run = tmp_path / "run"
+    run_trial(config, run / "trials" / "t1", log=lambda m: None)
+    champion = freeze(run, tmp_path / "champion", name="prompt-head")
+    manifest = json.loads((champion / "dualhead.json").read_text())
+    assert manifest["head_reads"] == "prompt" and manifest["cpu_dtype"] == "bfloat16" and manifest["lora"]
+    scorer = load_scorer(load_champion(champion), {})
+    assert next(scorer.lm.model.parameters()).dtype == torch.bfloat16
+    snippets = [e.snippet for e in load_dataset(trained["val"])][:3]
+    with scorer.lm.without_adapter():  # what the head reads: the base alone, the prompt at budget 0
+        x, _ = scorer.lm.forward([scorer.lm.prompt_ids(s.text, 0) for s in snippets], [[]] * 3)
+    expected = scorer.probabilities(x)
+    scores = scorer.score(snippets)
+    assert [s.p for s in scores] == pytest.approx(expected, abs=1e-6)
+    assert all(isinstance(s.rationale, str) for s in scores)
+    # the same snippets at another budget: the adapter writes more or less, the head's verdict stays
+    assert [s.p for s in load_scorer(load_champion(champion), {"budget": 2}).score(snippets)] == pytest.approx(
+        expected, abs=1e-6)
+    with pytest.raises(ValueError, match="head_reads"):
+        from iacfilter_plugins.dualhead.training import settings
+
+        settings({"model": "x", "head_reads": "both"})

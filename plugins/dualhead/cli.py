@@ -59,8 +59,10 @@ def pretrain_cmd(data, out_dir, minutes, max_steps, hidden, layers, heads, vocab
 @click.option("--max-prompt", type=click.IntRange(16), default=None,
               help="Tokens of the finding kept in the prompt (SC, PE-SC; champions use their own).")
 @click.option("--threads", type=click.IntRange(1), default=2, show_default=True, help="CPU threads.")
+@click.option("--cpu-dtype", type=click.Choice(["float32", "bfloat16"]), default="float32", show_default=True,
+              help="The base's weights on the CPU (SC, PE-SC; champions use their own).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON rows instead of Markdown table rows.")
-def variants_cmd(dataset, variant, base, model, budgets, max_prompt, threads, as_json):
+def variants_cmd(dataset, variant, base, model, budgets, max_prompt, threads, cpu_dtype, as_json):
     """Precision, recall, F1, findings/s, Control and Scaling of one variant on a labelled dataset."""
     import torch
 
@@ -81,6 +83,6 @@ def variants_cmd(dataset, variant, base, model, budgets, max_prompt, threads, as
         raise IacfilterError("--budgets", f"not a comma-separated list of integers: {budgets!r}") from None
     examples = load_dataset(dataset)
     rows = evaluate(variant, examples, budget_list, base=base, model=str(champion_path(model)) if model else None,
-                    max_prompt=max_prompt, log=_log)
+                    max_prompt=max_prompt, cpu_dtype=cpu_dtype, log=_log)
     click.echo(json.dumps(rows, indent=2) if as_json else markdown(rows, dataset))
     sys.stdout.flush()

@@ -19,9 +19,19 @@ BASE_ENV = "IACFILTER_DUAL_HEAD_BASE"  # where the base model lies when it is no
 
 
 class DualHeadScorer:
-    def __init__(self, lm: LM, head, mean, std, budget: int, policy: bool, batch_size: int = 16):
+    def __init__(self, lm: LM, head, mean, std, budget: int, policy: bool, batch_size: int = 16,
+                 head_reads: str = "analysis"):
         self.lm, self.head, self.mean, self.std = lm, head, mean, std
         self.budget, self.policy, self.batch_size = budget, policy, batch_size
+        self.head_reads = head_reads  # "prompt": the head reads the base without its adapter, over the prompt
+
+    def head_features(self, snippets: Sequence[Snippet], generations):
+        if self.head_reads == "prompt":
+            with self.lm.without_adapter():
+                return self.lm.forward([self.lm.prompt_ids(s.text, 0, self.policy) for s in snippets],
+                                       [[] for _ in snippets])[0]
+        prompts = [self.lm.prompt_ids(s.text, self.budget, self.policy) for s in snippets]
+        return self.lm.forward(prompts, [g.ids for g in generations])[0]
 
     def probabilities(self, features) -> list[float]:
         import torch
@@ -43,7 +53,7 @@ class DualHeadScorer:
             if len(snippets) == 1:
                 return [Score(math.nan, None, f"generation failed: {type(exc).__name__}: {exc}")]
             return [score for s in snippets for score in self._batch([s])]
-        features, _ = self.lm.forward(prompts, [g.ids for g in generations])
+        features = self.head_features(snippets, generations)
         scores = []
         for snippet, generation, p in zip(snippets, generations, self.probabilities(features)):
             rationale, note = None, None
@@ -97,7 +107,8 @@ def load(champion, options=None, device=None) -> DualHeadScorer:
     if budget < 0:
         raise IacfilterError("--budget", f"must be 0 or more, not {budget}")
     try:
-        lm = load_base(base, device=device, adapter=root if config.get("lora") else None, tokenizer=root)
+        lm = load_base(base, device=device, adapter=root if config.get("lora") else None, tokenizer=root,
+                       merge=config.get("head_reads", "analysis") != "prompt", cpu_dtype=config.get("cpu_dtype"))
     except (OSError, ValueError) as exc:
         raise IacfilterError(base, f"cannot load the base model: {str(exc).splitlines()[0]}") from None
     lm.max_prompt = config.get("max_prompt")
@@ -112,4 +123,5 @@ def load(champion, options=None, device=None) -> DualHeadScorer:
     head = build_head(mean.shape[0], head_cfg["hidden"], head_cfg["dropout"])
     head.load_state_dict({k.removeprefix("mlp."): v for k, v in tensors.items()})
     head.eval()
-    return DualHeadScorer(lm, head.to(torch.float32), mean, std, budget, bool(config.get("policy", False)))
+    return DualHeadScorer(lm, head.to(torch.float32), mean, std, budget, bool(config.get("policy", False)),
+                          head_reads=config.get("head_reads", "analysis"))

@@ -39,6 +39,8 @@ DEFAULTS = {
     "max_prompt": None,  # tokens of the finding kept in the prompt (None: what the context allows)
     "bos": "auto",  # a BOS token before every prompt where the tokenizer has one
     "ship_base": "auto",  # copy the base into the model directory when it is small (< 100 MB)
+    "cpu_dtype": "float32",  # bfloat16: train (autocast) and score in bf16 on a CPU (fast where it has AMX)
+    "head_reads": "analysis",  # or "prompt": the head reads the base without its adapter, over the prompt alone
 }
 
 
@@ -61,6 +63,8 @@ def settings(params: dict) -> dict:
         out[key] = {**out[key], **value} if isinstance(out.get(key), dict) and isinstance(value, dict) else value
     if "model" not in out:
         raise ValueError("dual-head needs params.model (the base causal LM: a directory, package:NAME or hub id)")
+    if out["head_reads"] not in ("analysis", "prompt"):
+        raise ValueError(f"head_reads must be analysis or prompt, not {out['head_reads']!r}")
     return out
 
 
@@ -75,6 +79,20 @@ def sequence(lm: LM, snippet_text: str, analysis: str, label: int, budget: int, 
     prompt = lm.prompt_ids(snippet_text, budget, policy)
     target = fit_analysis(lm.tokenizer, analysis, budget) + lm.sep + [lm.verdict[0 if label else 1], lm.eos]
     return prompt + target, [-100] * len(prompt) + target
+
+
+def lm_loss(model, ids, mask, labels):
+    """Next-token cross-entropy on the labelled positions (the analysis, separator, verdict and eos), with the
+    vocabulary's logits computed from the first labelled position on only: a real base's vocabulary (Gemma 3:
+    262k tokens) makes the prompt's logits the costliest part of a step, and no loss is taken there."""
+    import torch
+
+    labelled = (labels != -100).any(0).nonzero()
+    first = max(int(labelled[0]) if len(labelled) else labels.shape[1] - 1, 1)
+    logits = model(input_ids=ids, attention_mask=mask, logits_to_keep=labels.shape[1] - first + 1).logits[:, :-1]
+    target = labels[:, first:]
+    return torch.nn.functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), target.reshape(-1),
+                                             ignore_index=-100)
 
 
 def _batches(seqs, batch_size, pad_id, device):
@@ -102,7 +120,8 @@ def phase1(cfg: dict, base: str, train_set, val_set, out_dir: Path, seed: int, l
 
     world, rank, local_rank = distributed()
     p1, lora = cfg["phase1"], cfg["lora"]
-    device, amp_dtype = device_and_dtype(None if world == 1 or not torch.cuda.is_available() else f"cuda:{local_rank}")
+    device, amp_dtype = device_and_dtype(None if world == 1 or not torch.cuda.is_available() else f"cuda:{local_rank}",
+                                         cfg["cpu_dtype"])
     if world > 1:
         import torch.distributed as dist
 
@@ -141,7 +160,7 @@ def phase1(cfg: dict, base: str, train_set, val_set, out_dir: Path, seed: int, l
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=float(p1["learning_rate"]), weight_decay=float(p1["weight_decay"]))
     scheduler = get_linear_schedule_with_warmup(optimizer, max(1, steps // 10), steps)
-    use_amp = device.type == "cuda"
+    use_amp = device.type == "cuda" or amp_dtype == torch.bfloat16  # CPU: bf16 autocast where asked for
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
     pad = lm.tokenizer.pad_token_id
     best, waited = float("inf"), 0
@@ -161,7 +180,7 @@ def phase1(cfg: dict, base: str, train_set, val_set, out_dir: Path, seed: int, l
                 continue
             ids, mask, labels = next(_batches(mine, len(mine), pad, device))
             with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
-                loss = trained(input_ids=ids, attention_mask=mask, labels=labels).loss
+                loss = lm_loss(trained, ids, mask, labels)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.unscale_(optimizer)
@@ -178,7 +197,7 @@ def phase1(cfg: dict, base: str, train_set, val_set, out_dir: Path, seed: int, l
             with torch.inference_mode():
                 for ids, mask, labels in _batches(val_seqs, batch_size, pad, device):
                     with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
-                        val_loss += float(model(input_ids=ids, attention_mask=mask, labels=labels).loss) * len(ids)
+                        val_loss += float(lm_loss(model, ids, mask, labels)) * len(ids)
                     n += len(ids)
             val_loss = val_loss / max(n, 1) if n else total / max(count, 1)
             log(f"dual-head: phase 1 epoch {epoch}: train loss {total / max(count, 1):.4f}, val loss {val_loss:.4f} "
@@ -235,12 +254,15 @@ def phase2(cfg: dict, base: str, train_set, val_set, out_dir: Path, seed: int, l
     from iacfilter_training import metrics as training_metrics
 
     torch.manual_seed(seed)
-    lm = load_base(base, adapter=out_dir if (out_dir / ADAPTER).is_file() else None, tokenizer=out_dir)
+    # head_reads "prompt": the head reads the base alone over the prompt (budget 0), whatever the adapter writes
+    prompt_head = cfg["head_reads"] == "prompt"
+    adapter = out_dir if (out_dir / ADAPTER).is_file() and not prompt_head else None
+    lm = load_base(base, adapter=adapter, tokenizer=out_dir, cpu_dtype=cfg["cpu_dtype"])
     lm.max_prompt = cfg.get("max_prompt")
     cfg["bos"] = lm.use_bos(cfg["bos"])  # recorded as chosen
     p2, head_cfg = cfg["phase2"], cfg["head"]
-    budget = int(cfg["budget"])
-    budgets = [int(b) for b in (p2.get("budgets") or [budget])]
+    budget = 0 if prompt_head else int(cfg["budget"])
+    budgets = [0] if prompt_head else [int(b) for b in (p2.get("budgets") or [budget])]
     gb = int(cfg["generation_batch"])
     texts = [e.snippet.text for e in train_set]
     x_parts, y_parts = [], []
@@ -346,6 +368,8 @@ def train(params: dict, train_set, val_set, out_dir: Path, seed: int, log=print)
         "max_prompt": cfg["max_prompt"],
         "bos": bool(cfg["bos"]),
         "policy": bool(cfg["policy"]),
+        "cpu_dtype": cfg["cpu_dtype"],
+        "head_reads": cfg["head_reads"],
         "lora": None if frozen else cfg["lora"],
         "head": {"hidden": [int(h) for h in cfg["head"]["hidden"]], "dropout": float(cfg["head"]["dropout"])},
         "phase1": cfg["phase1"],

@@ -44,7 +44,8 @@ def champion_scores(model: str, examples, batch_size: int = 64):
 
 
 def evaluate(variant: str, examples, budgets, *, base: str | None = None, model: str | None = None,
-             batch_size: int = 16, max_prompt: int | None = None, log=print) -> list[dict]:
+             batch_size: int = 16, max_prompt: int | None = None, cpu_dtype: str | None = None,
+             log=print) -> list[dict]:
     """One result row per budget (SC / PE-SC / other: one row)."""
     from iacfilter_training.generation_metrics import control, scaling
 
@@ -61,7 +62,7 @@ def evaluate(variant: str, examples, budgets, *, base: str | None = None, model:
     from .training import features
 
     if variant in ("SC", "PE-SC"):
-        lm = load_base(str(base))
+        lm = load_base(str(base), cpu_dtype=cpu_dtype)
         lm.max_prompt = max_prompt
         lm.use_bos("auto")
         budgets, policy, head = [0], variant == "PE-SC", None
@@ -72,6 +73,11 @@ def evaluate(variant: str, examples, budgets, *, base: str | None = None, model:
         lm, policy, head = scorer.lm, scorer.policy, scorer
         threshold = load_champion(model).threshold
     wanted = ["FT-SC", "FT-CH"] if variant == "FT" else [variant]
+    prompt_head = None  # a head that reads the base alone over the prompt decides the same at every budget
+    if head is not None and head.head_reads == "prompt" and "FT-CH" in wanted:
+        with lm.without_adapter():
+            x0, _, _ = features(lm, texts, 0, policy, batch_size, log, f"{variant} head")
+        prompt_head = head.probabilities(x0)
     f1_by_budget: dict[str, dict[int, float]] = {v: {} for v in wanted}
     for budget in budgets:
         lm.check_budget(budget)
@@ -80,7 +86,10 @@ def evaluate(variant: str, examples, budgets, *, base: str | None = None, model:
         seconds = time.perf_counter() - started
         lengths = [g.length for g in gens]
         for name in wanted:
-            scores, t = (head.probabilities(x), threshold) if name == "FT-CH" else (p_verdict, 0.5)
+            if name == "FT-CH":
+                scores, t = (prompt_head if prompt_head is not None else head.probabilities(x)), threshold
+            else:
+                scores, t = p_verdict, 0.5
             rates = _rates(labels, scores, t)
             f1_by_budget[name][budget] = rates["f1"]
             rows.append({"variant": name, "budget": budget, **rates,
