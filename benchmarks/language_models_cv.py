@@ -38,7 +38,8 @@ def rates(labels, predicted) -> dict:
             "tp": c["tp"], "fp": c["fp"], "fn": c["fn"], "n": m["n"]}
 
 
-def features(examples, base: str, max_prompt: int, batch: int, cache: Path, log) -> "np.ndarray":
+def features(examples, base: str, max_prompt: int, batch: int, cache: Path, log, cpu_dtype: str = "float32"
+             ) -> "np.ndarray":
     import numpy as np
     import torch
 
@@ -47,7 +48,7 @@ def features(examples, base: str, max_prompt: int, batch: int, cache: Path, log)
     def key(e) -> str:  # the row's id and the text the model reads: a changed finding is recomputed
         import hashlib
 
-        return f"{e.row.get('id')}:{hashlib.sha256(e.snippet.text.encode()).hexdigest()[:16]}"
+        return f"{e.row.get('id')}:{hashlib.sha256(e.snippet.text.encode()).hexdigest()[:16]}:{max_prompt}:{cpu_dtype}"
 
     stored_by_key: dict[str, np.ndarray] = {}
     if cache.is_file():
@@ -57,7 +58,7 @@ def features(examples, base: str, max_prompt: int, batch: int, cache: Path, log)
     done = {i: stored_by_key[k] for i, k in enumerate(keys) if k in stored_by_key}
     todo = [i for i in range(len(examples)) if i not in done]
     if todo:
-        lm = load_base(base)
+        lm = load_base(base, cpu_dtype=cpu_dtype)
         lm.max_prompt = max_prompt
         lm.use_bos("auto")
         started = time.perf_counter()
@@ -182,6 +183,8 @@ def main() -> None:
     parser.add_argument("--max-prompt", type=int, default=128)
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--cpu-dtype", default="float32", choices=("float32", "bfloat16"),
+                        help="the base's weights on the CPU (bfloat16: what a champion with cpu_dtype bfloat16 reads)")
     parser.add_argument("--champion", action="append", default=[])
     parser.add_argument("--head-of", action="append", default=[], help="frozen-base dual-head champion directory")
     args = parser.parse_args()
@@ -215,7 +218,8 @@ def main() -> None:
         log(json.dumps(result["results"][-1]))
     if args.base:
         started = time.perf_counter()
-        x = features(examples, args.base, args.max_prompt, args.batch, Path(args.features or "features.npz"), log)
+        x = features(examples, args.base, args.max_prompt, args.batch, Path(args.features or "features.npz"), log,
+                     args.cpu_dtype)
         seconds = time.perf_counter() - started
         for directory in args.head_of:
             p, threshold = head_scores(Path(directory), x)

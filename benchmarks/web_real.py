@@ -147,7 +147,8 @@ def prepared(corpus: list[dict], form: str) -> list[dict]:
             try:
                 if f.smell:
                     item["snippet"] = http.snippet(f, None)
-                item["train_snippet"] = render(r["label"]["smell"], with_borrowed(finding_details(f)))
+                item["details"] = with_borrowed(finding_details(f))
+                item["train_snippet"] = render(r["label"]["smell"], item["details"])
             except NoSnippet:
                 pass
         out.append(item)
