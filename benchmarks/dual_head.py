@@ -4,7 +4,7 @@ Each budget runs in a fresh child process (so its peak RSS is its own) pinned to
 load time (hash checks, base + adapter merge, head), findings/s over ``--n`` findings of a labelled dataset
 (generation + scoring, batch 16), peak RSS. On a GPU, when one is present, the same on it (``--device cuda``).
 
-    python benchmarks/dual_head.py [--model dual-head-http] [--data build/data/http/data.val.jsonl] \\
+    python benchmarks/dual_head.py [--model dual-head-http-tiny] [--data build/data/http/data.val.jsonl] \\
         [--n 64] [--budgets 0,16,32,64,128] [--threads 2]
 """
 
@@ -45,7 +45,7 @@ print(json.dumps({{"budget": {budget}, "device": str(scorer.lm.device), "load_s"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="dual-head-http")
+    parser.add_argument("--model", default="dual-head-http-tiny")
     parser.add_argument("--data", default=str(REPO / "build" / "data" / "http" / "data.val.jsonl"))
     parser.add_argument("--n", type=int, default=64)
     parser.add_argument("--budgets", default="0,16,32,64,128")

@@ -122,7 +122,7 @@ def main() -> None:
     budgets = [int(b) for b in args.budgets.split(",")]
     fill = {"threads": args.threads, "data": args.data, "n": args.n}
     jobs = [LINEAR.format(model="http-default", **fill)]
-    for champion in args.champion or ["dual-head-http"]:
+    for champion in args.champion or ["dual-head-http-tiny"]:
         jobs += [DUAL_HEAD.format(model=champion, budget=b, **fill) for b in budgets]
     if args.gguf_base:
         try:

@@ -231,20 +231,21 @@ def test_a_failing_generation_keeps_the_finding_unscored(trained):
     assert len(scores) == 3 and all(math.isnan(s.p) and "generation failed" in s.note for s in scores)
 
 
-def test_shipped_dual_head_http_champion_filters_a_web_report(tmp_path, run_cli):
-    """The champion shipped in the package: by name, with a budget, on a ZAP report; rationales in SARIF."""
+def test_shipped_tiny_dual_head_champion_filters_a_web_report(tmp_path, run_cli):
+    """The champion shipped in the package with its own small base: by name, with a budget, on a ZAP report;
+    rationales in SARIF."""
     from conftest import REPO
 
     from iacfilter import plugins
 
-    assert "dual-head-http" in plugins.champions() and not plugins.champions()["dual-head-http"].default
+    assert "dual-head-http-tiny" in plugins.champions() and not plugins.champions()["dual-head-http-tiny"].default
     report = REPO / "tests" / "fixtures" / "http" / "zap-traditional-plus.json"
     out = tmp_path / "out.sarif"
-    res = run_cli("filter", report, "--model", "dual-head-http", "--budget", "16", "-o", out)
+    res = run_cli("filter", report, "--model", "dual-head-http-tiny", "--budget", "16", "-o", out)
     assert res.exit_code == 0, res.output
     results = json.loads(out.read_text())["runs"][0]["results"]
     scored = [r["properties"]["iacfilter"] for r in results if r["properties"]["iacfilter"].get("score") is not None]
-    assert scored and all(p["model"] == "dual-head-http" for p in scored)
+    assert scored and all(p["model"] == "dual-head-http-tiny" for p in scored)
     assert all(isinstance(p["rationale"], str) for p in scored) and any(p["rationale"] for p in scored)
     text = report.read_text()
     for p in scored:  # nothing the model memorised: every value it cites is in the report, or masked

@@ -4,7 +4,8 @@ a token budget, and an MLP head on its hidden states that gives p(true positive)
 Needs the ``dual-head`` extra (torch, transformers, tokenizers, peft). ``params.model`` names the base causal LM
 (a local directory, ``package:NAME`` or a hub id); weights are read from safetensors only. See ``training`` for
 the two training phases, ``scorer`` for inference with ``--budget``, ``pretrain`` for the small base model
-pre-trained from scratch that the shipped ``dual-head-http`` champion builds on.
+pre-trained from scratch that the shipped ``dual-head-http-tiny`` champion builds on (its base ships inside it;
+``dual-head-http`` builds on Gemma 3 270M from the ``base-gemma3-270m`` extra).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from iacfilter.errors import IacfilterError
 from iacfilter.hookspecs import hookimpl
 from iacfilter.registry import ScorerBackend
 
-CHAMPION = Path(__file__).resolve().parent / "champions" / "dual-head-http"
+CHAMPIONS = Path(__file__).resolve().parent / "champions"
 
 
 # What the backend imports from the ``dual-head`` extra. A missing one is named with that extra: the
@@ -57,8 +58,9 @@ def register_scorers(register):
 
 @hookimpl
 def register_champions(register):
-    if (CHAMPION / "champion.yaml").is_file():
-        register("dual-head-http", CHAMPION, default=False)
+    for name in ("dual-head-http", "dual-head-http-tiny"):
+        if (CHAMPIONS / name / "champion.yaml").is_file():
+            register(name, CHAMPIONS / name, default=False)
 
 
 @hookimpl
