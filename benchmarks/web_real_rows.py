@@ -6,7 +6,8 @@ report of the run kept for the same URL), in the form the report carries (``as-r
 has no exchange to show cannot be a snippet and is left out (counted). Each row:
 
 ``{"tech": "http", "smell": <the reviewed smell>, "label": "TP"|"FP", "id", "app", "app_family", "scanner",
-"finding": <the HTTP details the snippet is rendered from>, "analysis": <one or two sentences>}``
+"finding": <the HTTP details the snippet is rendered from>, "analysis": <one sentence>, "about": <the header,
+cookie, method or file it is about>}``
 
 The analysis is the label's written reason (``labels.jsonl``: the POLICY.md rule that decided it and the evidence
 it was judged on) said as a sentence that names what the finding is about (the header, cookie, file, method) and
@@ -48,6 +49,21 @@ def evidence(reason: str) -> dict[str, str]:
         if value:
             out[key.strip()] = value.strip()
     return out
+
+
+def about(record: dict) -> list[str]:
+    """The words a rationale of this finding must name: its header, its cookies, its method or file, else what the
+    smell is about."""
+    s, found = record.get("subject") or {}, evidence(str(record.get("reason") or ""))
+    if s.get("cookie"):
+        return [c for c in str(s["cookie"]).split(",") if c]
+    if s.get("header"):
+        return [s["header"]]
+    if record.get("smell") == "http_methods" and found.get("method"):
+        return [found["method"]]
+    if record.get("smell") == "exposed_file" and found.get("path"):
+        return [found["path"]]
+    return [WHO.get(record.get("smell"), str(record.get("smell", "")).replace("_", " ")).removeprefix("the ")]
 
 
 def subject(record: dict, found: dict[str, str]) -> str:
@@ -103,7 +119,7 @@ def rows(real: Path, log=print) -> list[dict]:
             continue
         out.append({"tech": "http", "smell": label["smell"], "label": label["label"], "id": label["id"],
                     "app": label["app"], "app_family": label["app_family"], "scanner": label["scanner"],
-                    "finding": item["details"], "analysis": analysis(label)})
+                    "finding": item["details"], "analysis": analysis(label), "about": about(label)})
     log(f"{len(out)} findings with an exchange; left out: {dict(skipped)}")
     return out
 

@@ -345,3 +345,31 @@ def test_head_on_the_prompt_and_bf16_on_cpu(trained, tmp_path, run_cli):
         from iacfilter_plugins.dualhead.training import settings
 
         settings({"model": "x", "head_reads": "both"})
+
+
+def test_a_base_tokenizer_is_left_with_the_base(trained, tmp_path, monkeypatch):
+    """An adapter on a known base does not carry the base's tokenizer (Gemma 3's is 33 MB): the scorer reads it
+    from the base; a tokenizer that differs from the base's stays with the champion."""
+    from iacfilter_plugins.dualhead.scorer import BASE_ENV
+    from iacfilter_plugins.dualhead.training import share_base_tokenizer
+
+    model = tmp_path / "model"
+    shutil.copytree(trained["trial"] / "model", model)
+    assert share_base_tokenizer(model, trained["base"])
+    assert not (model / "tokenizer.json").exists()
+    assert json.loads((model / "dualhead.json").read_text())["tokenizer"] == "base"
+    monkeypatch.setenv(BASE_ENV, str(trained["base"]))
+    champion = tmp_path / "champion"
+    shutil.copytree(trained["champion"], champion)
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        (champion / name).unlink(missing_ok=True)
+    (champion / "dualhead.json").write_text((model / "dualhead.json").read_text())
+    write_manifest(champion, yaml.safe_load((champion / "champion.yaml").read_text()))
+    snippets = [e.snippet for e in load_dataset(trained["val"])][:2]
+    shared = load_scorer(load_champion(champion), {}).score(snippets)
+    own = load_scorer(load_champion(trained["champion"]), {}).score(snippets)
+    assert [s.p for s in shared] == pytest.approx([s.p for s in own])
+    other = tmp_path / "other"
+    other_base = tiny_base(tmp_path / "other-base", trained["val"])  # another vocabulary
+    shutil.copytree(trained["trial"] / "model", other)
+    assert not share_base_tokenizer(other, other_base) and (other / "tokenizer.json").exists()

@@ -12,6 +12,9 @@ from __future__ import annotations
 import re
 
 MASK = "[MASKED]"
+# The conclusion an analysis states, in the words the training analyses use ("... is not a real weakness here",
+# "... is a real problem"): what a faithfulness check compares with the head's verdict.
+CONCLUSION = re.compile(r"\bis (not )?a real (?:weakness|problem)\b", re.I)
 VALUE = re.compile(r"[A-Za-z0-9_+/=.:@%-]{6,}")
 
 
@@ -39,3 +42,9 @@ def mask_rationale(rationale: str, snippet_text: str) -> str:
         return token.replace(core, MASK)
 
     return VALUE.sub(guard, masked)
+
+
+def conclusion(rationale: str | None) -> str | None:
+    """"TP" or "FP" where the analysis states a conclusion, else None (the first one stated counts)."""
+    m = CONCLUSION.search(rationale or "")
+    return None if m is None else ("FP" if m.group(1) else "TP")

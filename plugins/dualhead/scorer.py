@@ -107,7 +107,8 @@ def load(champion, options=None, device=None) -> DualHeadScorer:
     if budget < 0:
         raise IacfilterError("--budget", f"must be 0 or more, not {budget}")
     try:
-        lm = load_base(base, device=device, adapter=root if config.get("lora") else None, tokenizer=root,
+        tokenizer = base if config.get("tokenizer") == "base" else root  # a real base's own tokenizer stays there
+        lm = load_base(base, device=device, adapter=root if config.get("lora") else None, tokenizer=tokenizer,
                        merge=config.get("head_reads", "analysis") != "prompt", cpu_dtype=config.get("cpu_dtype"))
     except (OSError, ValueError) as exc:
         raise IacfilterError(base, f"cannot load the base model: {str(exc).splitlines()[0]}") from None

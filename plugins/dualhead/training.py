@@ -315,6 +315,27 @@ def ship(base_dir: Path, out_dir: Path) -> None:
             shutil.copy2(path, out_dir / path.name)
 
 
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",
+                   "chat_template.jinja")
+
+
+def share_base_tokenizer(out_dir: Path, base_dir: Path) -> bool:
+    """Leave the tokenizer to the base when it is the base's own (a real base's, e.g. Gemma 3's 33 MB, need not
+    travel with every adapter): the tokenizer files are removed and ``dualhead.json`` says ``"tokenizer":
+    "base"``. Returns whether it did."""
+    from transformers import AutoTokenizer
+
+    ours, theirs = AutoTokenizer.from_pretrained(out_dir), AutoTokenizer.from_pretrained(base_dir)
+    if ours.get_vocab() != theirs.get_vocab() or ours.all_special_ids != theirs.all_special_ids:
+        return False
+    for name in TOKENIZER_FILES:
+        (out_dir / name).unlink(missing_ok=True)
+    manifest = json.loads((out_dir / CONFIG).read_text())
+    manifest["tokenizer"] = "base"
+    (out_dir / CONFIG).write_text(json.dumps(manifest, indent=2) + "\n")
+    return True
+
+
 def train(params: dict, train_set, val_set, out_dir: Path, seed: int, log=print) -> list[float]:
     import torch
     from transformers import set_seed
@@ -376,6 +397,8 @@ def train(params: dict, train_set, val_set, out_dir: Path, seed: int, log=print)
         "phase2": cfg["phase2"],
     }
     (out_dir / CONFIG).write_text(json.dumps(manifest, indent=2) + "\n")
+    if known:
+        share_base_tokenizer(out_dir, base_dir)
     if world > 1:
         import torch.distributed as dist
 
