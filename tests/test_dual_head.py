@@ -373,3 +373,24 @@ def test_a_base_tokenizer_is_left_with_the_base(trained, tmp_path, monkeypatch):
     other_base = tiny_base(tmp_path / "other-base", trained["val"])  # another vocabulary
     shutil.copytree(trained["trial"] / "model", other)
     assert not share_base_tokenizer(other, other_base) and (other / "tokenizer.json").exists()
+
+
+def test_phase2_alone_on_an_adapter_trained_before(trained, tmp_path):
+    """phase1.adapter: another head (here one that reads the prompt alone) on the adapter a run trained; an
+    adapter trained with other LoRA settings is refused."""
+    source = trained["trial"] / "model"
+    params = {"model": str(trained["base"]), "budget": 4, "threads": 1, "generation_batch": 8,
+              "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"]},
+              "head": {"hidden": [], "dropout": 0.0}, "head_reads": "prompt",
+              "phase1": {"adapter": str(source)}, "phase2": {"epochs": 5, "patience": 5, "batch_size": 16}}
+    config = {"name": "reuse", "backend": "dual-head", "train": str(trained["train"]), "val": str(trained["val"]),
+              "seed": 1, "params": params}
+    logs = []
+    run_trial(config, tmp_path / "run" / "trials" / "t1", log=logs.append)
+    model = tmp_path / "run" / "trials" / "t1" / "model"
+    assert (model / "lora.safetensors").read_bytes() == (source / "lora.safetensors").read_bytes()
+    assert any("phase 1 reused from" in m for m in logs) and not any("phase 1 epoch" in m for m in logs)
+    assert json.loads((model / "dualhead.json").read_text())["lora"] == params["lora"]
+    config["params"] = {**params, "lora": {**params["lora"], "r": 8}}
+    with pytest.raises(ValueError, match="trained with lora"):
+        run_trial(config, tmp_path / "run2" / "trials" / "t1", log=lambda m: None)

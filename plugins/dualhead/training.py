@@ -315,6 +315,27 @@ def ship(base_dir: Path, out_dir: Path) -> None:
             shutil.copy2(path, out_dir / path.name)
 
 
+def reuse_adapter(source: Path, cfg: dict, out_dir: Path, log) -> None:
+    """Phase 1 from another run: the adapter (and its tokenizer) of ``source``, a dual-head model directory
+    trained on the same base with the same LoRA settings, so that phase 2 alone can be redone (another head, what
+    it reads). Refused when the settings differ."""
+    if not (source / ADAPTER).is_file():
+        raise ValueError(f"phase1.adapter: {source} has no {ADAPTER}")
+    theirs = json.loads((source / CONFIG).read_text())
+    if theirs.get("lora") != cfg["lora"]:
+        raise ValueError(f"phase1.adapter: {source} was trained with lora {theirs.get('lora')}, not {cfg['lora']}")
+    name = (theirs.get("base") or {}).get("name")
+    if name is not None and name != str(cfg["model"]):
+        raise ValueError(f"phase1.adapter: {source} was trained on {name}, not {cfg['model']}")
+    from transformers import AutoTokenizer
+
+    shutil.copy2(source / ADAPTER, out_dir / ADAPTER)
+    (out_dir / CONFIG).write_text(json.dumps({"lora": cfg["lora"]}, indent=2) + "\n")
+    AutoTokenizer.from_pretrained(source if (source / "tokenizer_config.json").is_file()
+                                  else resolve_base(str(cfg["model"]))).save_pretrained(out_dir)
+    log(f"dual-head: phase 1 reused from {source}")
+
+
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",
                    "chat_template.jinja")
 
@@ -350,11 +371,14 @@ def train(params: dict, train_set, val_set, out_dir: Path, seed: int, log=print)
     out_dir = Path(out_dir)
     base = resolve_base(str(cfg["model"]))
     started = time.perf_counter()
-    frozen = int(cfg["phase1"]["epochs"]) == 0  # the frozen base + head: no adapter, phase 2 only
+    reuse = cfg["phase1"].get("adapter")  # phase 1 already done: the adapter of that model directory
+    frozen = int(cfg["phase1"]["epochs"]) == 0 and not reuse  # the frozen base + head: no adapter, phase 2 only
     if frozen:
         from transformers import AutoTokenizer
 
         AutoTokenizer.from_pretrained(base).save_pretrained(out_dir)
+    elif reuse:
+        reuse_adapter(Path(reuse), cfg, out_dir, log)
     else:
         phase1(cfg, base, train_set, val_set, out_dir, seed, log)
     world, rank, _ = distributed()
