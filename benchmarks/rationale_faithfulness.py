@@ -36,7 +36,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     examples = load_dataset(args.data)
     started = time.perf_counter()
-    model = load_model(args.model, {"budget": args.budget} if args.budget is not None else {})
+    model = load_model(args.model, options={"budget": args.budget} if args.budget is not None else {})
     loaded = time.perf_counter() - started
     started = time.perf_counter()
     scores = model.scorer.score([e.snippet for e in examples])

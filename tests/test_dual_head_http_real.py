@@ -51,7 +51,7 @@ def test_rationales_of_held_back_findings_name_their_subject_and_agree_with_the_
     data = tmp_path / "held-back.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
     examples = load_dataset(data)
-    model = load_model("dual-head-http", {"budget": 64})
+    model = load_model("dual-head-http", options={"budget": 64})
     assert model.champion.backend == "dual-head"
     scores = model.scorer.score([e.snippet for e in examples])
     assert all(s.p == s.p for s in scores), [s.note for s in scores]  # every finding scored
