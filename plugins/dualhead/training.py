@@ -34,7 +34,7 @@ DEFAULTS = {
     "phase1": {"epochs": 3, "learning_rate": 1e-3, "batch_size": 8, "budgets": [0, 16, 32, 64, 128],
                "rows": "all", "patience": 1, "weight_decay": 0.0, "max_rows": None},
     "phase2": {"epochs": 60, "learning_rate": 1e-3, "batch_size": 32, "patience": 8, "budgets": None,
-               "weight_decay": 0.01},
+               "weight_decay": 0.01, "max_rows": None},
     "generation_batch": 16,
     "max_prompt": None,  # tokens of the finding kept in the prompt (None: what the context allows)
     "bos": "auto",  # a BOS token before every prompt where the tokenizer has one
@@ -264,6 +264,12 @@ def phase2(cfg: dict, base: str, train_set, val_set, out_dir: Path, seed: int, l
     budget = 0 if prompt_head else int(cfg["budget"])
     budgets = [0] if prompt_head else [int(b) for b in (p2.get("budgets") or [budget])]
     gb = int(cfg["generation_batch"])
+    if p2.get("max_rows") and len(train_set) > int(p2["max_rows"]):  # CPU time: a random subset, both labels kept
+        rng = random.Random(seed)
+        by_label = [[e for e in train_set if e.label == y] for y in (1, 0)]
+        share = int(p2["max_rows"]) / len(train_set)
+        train_set = [e for group in by_label for e in rng.sample(group, max(1, round(len(group) * share)))]
+        log(f"dual-head: phase 2 on {len(train_set)} training rows drawn with seed {seed} (phase2.max_rows)")
     texts = [e.snippet.text for e in train_set]
     x_parts, y_parts = [], []
     for b in budgets:

@@ -92,7 +92,16 @@ def evaluate(variant: str, examples, budgets, *, base: str | None = None, model:
                 scores, t = p_verdict, 0.5
             rates = _rates(labels, scores, t)
             f1_by_budget[name][budget] = rates["f1"]
-            rows.append({"variant": name, "budget": budget, **rates,
+            extra = {}
+            abouts = [e.row.get("about") for e in examples]
+            if budget > 0 and all(abouts):  # rows that say what they are about: is the analysis faithful?
+                from iacfilter_training.generation_metrics import faithfulness
+
+                texts_written = [lm.tokenizer.decode(g.ids, skip_special_tokens=True).strip() for g in gens]
+                verdicts = [int(not p < t) for p in scores]
+                extra = {"faithfulness": {k: (round(v, 4) if isinstance(v, float) else v) for k, v in
+                                          faithfulness(texts_written, abouts, verdicts, labels).items()}}
+            rows.append({"variant": name, "budget": budget, **rates, **extra,
                          "findings_per_s": round(len(examples) / seconds, 2),
                          "control": round(control(lengths, 1, budget), 4) if budget > 0 else None,
                          "mean_length": round(sum(lengths) / len(lengths), 1),
