@@ -296,6 +296,8 @@ def main() -> None:
     ap.add_argument("--write-champion", type=Path, default=None)
     ap.add_argument("--markdown", action="store_true", help="print the tables of docs/web-findings.md")
     ap.add_argument("--from-json", type=Path, default=None, help="print the tables of a saved JSON report")
+    ap.add_argument("--decisions", type=Path, default=None,
+                    help="write each finding's nested-CV decision (kept or not, per form) as JSONL, by label id")
     args = ap.parse_args()
     if args.from_json is not None:
         print(markdown(json.loads(args.from_json.read_text(encoding="utf-8"))))
@@ -338,6 +340,10 @@ def main() -> None:
                 cv_kept[form][i] = p is None or p >= t
         print(f"fold {app}: {chosen[app]}", file=sys.stderr, flush=True)
 
+    if args.decisions is not None:
+        args.decisions.write_text("".join(json.dumps({"id": r["label"]["id"], "label": r["label"]["label"],
+                                                      **{form: cv_kept[form][i] for form in VARIANTS}}) + "\n"
+                                          for i, r in enumerate(corpus)), encoding="utf-8")
     baseline = load_model(args.baseline_model)
     report = {"data": {"real": str(args.real), "findings": len(corpus), "apps": len(apps), "tp": sum(ys),
                        "generated_rows": len(generated), "not_readable": dict(SKIPPED)},

@@ -406,3 +406,28 @@ def test_generation_metrics_faithfulness():
     assert rates["concludes"] == 0.5 and rates["agrees"] == 0.5 and rates["correct"] == 1.0
     with pytest.raises(ValueError):
         faithfulness([], [], [])
+
+
+def test_dual_head_http_without_its_base_is_one_line_naming_the_extra(tmp_path, monkeypatch, run_cli):
+    """The shipped dual-head-http carries its adapter and head; its base comes from the extra base-gemma3-270m.
+    Without the chunk packages (and nothing converted in the cache): one line naming the extra, exit 2, no SARIF."""
+    import dataclasses
+
+    from conftest import REPO
+
+    from iacfilter import plugins
+    from iacfilter_plugins import bases
+
+    champion = load_champion(plugins.champions()["dual-head-http"].path)
+    assert champion.backend == "dual-head" and champion.manifest["base_parameters"] > 250_000_000
+    assert not (champion.path / "model.safetensors").exists() and not (champion.path / "tokenizer.json").exists()
+    base = bases.KNOWN["gemma3-270m"]
+    missing = dataclasses.replace(base, chunks=tuple(dataclasses.replace(c, distribution=f"absent-{c.distribution}")
+                                                     for c in base.chunks))
+    monkeypatch.setitem(bases.KNOWN, "gemma3-270m", missing)
+    monkeypatch.setenv(bases.CACHE_ENV, str(tmp_path / "cache"))
+    out = tmp_path / "out.sarif"
+    res = run_cli("filter", REPO / "tests" / "fixtures" / "http" / "zap-traditional-plus.json",
+                  "--model", "dual-head-http", "-o", out)
+    assert "pip install 'iacfilter[base-gemma3-270m]'" in _one_line_exit_2(res)
+    assert not out.exists()
