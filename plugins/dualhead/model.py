@@ -181,14 +181,19 @@ class LM:
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         with torch.inference_mode(), torch.autocast(self.device.type, dtype=self.dtype or torch.float32,
                                                     enabled=self.device.type == "cuda"):
-            # logits of the last position only: a real base's vocabulary (Gemma 3: 262k) makes the full logits
-            # cost more than the transformer itself
-            out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, output_hidden_states=True,
-                             logits_to_keep=1)
+            # the decoder alone, and the logits of the two verdict tokens only: a real base's vocabulary (Gemma 3:
+            # 262k tokens) makes any row of full logits cost more than the transformer itself
+            out = self.model.get_decoder()(input_ids=ids, attention_mask=mask, position_ids=positions,
+                                           output_hidden_states=True)
+            last = out.last_hidden_state[:, -1, :]
+            logits = last @ self.model.get_output_embeddings().weight[self.verdict].T
+        cap = getattr(self.model.config, "final_logit_softcapping", None)
+        logits = logits.float()
+        if cap:
+            logits = torch.tanh(logits / cap) * cap
         hidden = out.hidden_states[-1].float()
         weights = body.unsqueeze(-1).to(hidden.dtype)
         features = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
-        logits = out.logits[:, -1, :].float()[:, self.verdict]
         p_verdict = torch.softmax(logits, dim=-1)[:, 0]
         return features, p_verdict
 
@@ -211,7 +216,17 @@ def load_base(base: str, device=None, adapter: str | Path | None = None, tokeniz
         if merge and not trainable:
             model = model.merge_and_unload()
     model.to(device).eval()
+    _contiguous_head_input(model)
     return LM(model, tok, device, dtype)
+
+
+def _contiguous_head_input(model) -> None:
+    """The output layer gets a contiguous input. Given the last position's slice of the hidden states (what
+    generation and ``logits_to_keep`` pass it), a model whose layers carry LoRA wrappers otherwise multiplies by
+    a batch-expanded copy of the whole output matrix (Gemma 3: 262k x 640, seconds on a CPU) every prefill."""
+    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    if head is not None:
+        head.register_forward_pre_hook(lambda module, args: (args[0].contiguous(), *args[1:]))
 
 
 def lora_config(lora: dict):
