@@ -122,7 +122,7 @@ def test_mpnet_fine_tunes_in_full_for_fixed_epochs(tmp_path):
 
 
 def test_filter_scores_with_a_lora_champion_and_refuses_a_replaced_base(lora_champion, tmp_path):
-    from conftest import EXAMPLES, run_subprocess
+    from conftest import EXAMPLES, filter_scores, run_subprocess
 
     from iacfilter.champion import write_manifest
 
@@ -140,11 +140,7 @@ def test_filter_scores_with_a_lora_champion_and_refuses_a_replaced_base(lora_cha
     write_manifest(champ, {"name": "lora", "backend": "encoder", "threshold": 0.5,
                            "smells": ["hard_coded_secret", "use_of_http", "empty_password"], "technologies": ["ansible"]})
     out = tmp_path / "o.json"
-    res = run_subprocess("filter", EXAMPLES / "ansible" / "glitch.csv", "--source-root", EXAMPLES / "ansible",
-                         "--model", champ, "--format", "json", "-o", out)
-    assert res.returncode == 0, res.stderr
-    scored = [r for r in json.loads(out.read_text()) if r["score"] is not None]
-    assert scored and all(0.0 <= r["score"] <= 1.0 for r in scored)
+    filter_scores(champ, "ansible", out)
     other = build_tiny_decoder(tmp_path / "other", [e.snippet.text for e in c.data] * 3, seed=7)
     (base / "model.safetensors").write_bytes((other / "model.safetensors").read_bytes())
     out.unlink()
