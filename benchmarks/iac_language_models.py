@@ -18,10 +18,23 @@ logistic regression on standardised features, trained on each fold's training ro
 grouped CV on those rows only (``FrozenHead``). Besides the thresholded figures, the out-of-fold ranking quality
 (ROC AUC, average precision), which no threshold grid limits.
 
+Fine-tuned candidate (``--finetune NAME``, repeatable): a stage-1 candidate of
+``training/configs/stage1_candidates.yaml`` (backend ``encoder``: ``mpnet-ft`` fine-tunes all-mpnet-base-v2 in
+full, ``qwen-coder-0.5b-lora`` trains Qwen2.5-Coder-0.5B as a LoRA sequence classifier), trained by its own backend
+on each fold's training rows and scoring the held-out fold, through the same ``cross_validate``. It runs exactly
+``epochs`` epochs (``--epochs``, ``--ft-max-length`` override the config; early stopping is off, since the rows a
+backend is handed for validation are the held-out fold). Each fold's scores are checkpointed under
+``--checkpoints`` (keyed by the candidate's params, the fold-shuffle seed and the held-out rows), so a stopped run
+resumes at the next fold; the first fold's model is kept there for the speed measurement. ``--max-folds K`` stops a
+candidate after K trained folds and reports those folds only (ranking quality on each held-out fold beside the
+default's on the same rows), never as a cross-validation.
+
 Speed and memory: a fresh child process per candidate loads it and scores ``--speed-rows`` findings (the LM:
 tokenise, base, head); findings/s is the scoring rate after loading, peak memory the child's max RSS.
 
     OMP_NUM_THREADS=2 python benchmarks/iac_language_models.py --base base:mpnet --features build/iac-mpnet.npz
+    OMP_NUM_THREADS=1 python benchmarks/iac_language_models.py --rows 600 --seed 0 --seeds 1 --threads 1 \
+        --finetune mpnet-ft --epochs 1 --checkpoints build/iac-ft
 """
 
 from __future__ import annotations
@@ -40,6 +53,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "glitch-findings"
+CANDIDATES = REPO / "training" / "configs" / "stage1_candidates.yaml"
 
 
 def text_key(text: str, max_length: int) -> str:
@@ -142,6 +156,105 @@ class FrozenHead:
         return model.predict_proba(self.x[[self.row[id(e)] for e in test]])[:, 1].tolist()
 
 
+class FoldsDone(Exception):
+    """A candidate reached ``--max-folds`` trained folds."""
+
+
+class Checkpointed:
+    """A backend whose per-fold scores are stored in ``directory`` (one JSON per fold, keyed by the params, the
+    fold-shuffle seed and the held-out rows' texts) and reused on a rerun; the first fold's model is kept."""
+
+    def __init__(self, backend, directory: Path, max_folds: int = 0, log=lambda m: None):
+        self.backend, self.directory, self.max_folds, self.log = backend, directory, max_folds, log
+        self.name, self.extra = backend.name, backend.extra
+        self.trained = 0
+        self.done: list[dict] = []  # {"key", "seed", "rows" (texts' hashes), "scores", "seconds"} in fold order
+        self.model_dir = directory / "fold1-model"
+
+    def key(self, params: dict, seed: int, test) -> str:
+        digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode())
+        digest.update(f"|{seed}|".encode())
+        for e in test:
+            digest.update(hashlib.sha256(e.snippet.text.encode()).digest())
+        return digest.hexdigest()[:20]
+
+    def train(self, params, train, test, workdir, seed, log):
+        key = self.key(params, seed, test)
+        path = self.directory / f"fold-{key}.json"
+        if path.is_file():
+            stored = json.loads(path.read_text())
+            self.done.append(stored)
+            self.log(f"{self.directory.name}: fold {len(self.done)} (seed {seed}) from {path}")
+            return stored["scores"]
+        if self.max_folds and self.trained >= self.max_folds:
+            raise FoldsDone()
+        first = not self.model_dir.is_dir()
+        out = self.model_dir.with_name("fold1-model.partial") if first else workdir
+        if first:
+            import shutil
+
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir(parents=True)
+        started = time.perf_counter()
+        scores = self.backend.train(dict(params), train, test, out, seed,
+                                    lambda m: self.log(f"{self.directory.name}: fold {len(self.done) + 1}: {m}"))
+        stored = {"key": key, "seed": seed, "train_rows": len(train), "scores": [float(x) for x in scores],
+                  "rows": [hashlib.sha256(e.snippet.text.encode()).hexdigest()[:16] for e in test],
+                  "seconds": round(time.perf_counter() - started, 1)}
+        if first:
+            out.replace(self.model_dir)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(stored))
+        tmp.replace(path)
+        self.trained += 1
+        self.done.append(stored)
+        self.log(f"{self.directory.name}: fold {len(self.done)} (seed {seed}) trained in {stored['seconds']} s")
+        return stored["scores"]
+
+
+def finetune_params(name: str, epochs: int, max_length: int, threads: int) -> dict:
+    """A stage-1 candidate's params, for cross-validation: fixed epochs, no early stopping, fixed threads."""
+    import yaml
+
+    config = yaml.safe_load(CANDIDATES.read_text())
+    found = [c for c in config["candidates"] if c["name"] == name]
+    if not found or found[0]["backend"] != "encoder":
+        raise SystemExit(f"{CANDIDATES}: no encoder candidate named {name}")
+    params = dict(found[0]["params"])
+    params |= {"early_stopping": False, "threads": threads, "progress_every": 120}
+    if epochs:
+        params["epochs"] = epochs
+    if max_length:
+        params["max_length"] = max_length
+    return params
+
+
+def partial_folds(examples, parts_done: list[dict], default_runs: dict) -> dict:
+    """Ranking quality on each held-out fold a stopped candidate finished, beside the default's on the same rows."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    index = {hashlib.sha256(e.snippet.text.encode()).hexdigest()[:16]: i for i, e in enumerate(examples)}
+    out = []
+    for k, fold in enumerate(parts_done, 1):
+        rows = [index[h] for h in fold["rows"]]
+        labels = [int(examples[i].label) for i in rows]
+        default = [default_runs[fold["seed"]][i] for i in rows]
+        entry = {"fold": k, "seed": fold["seed"], "rows": len(rows), "positives": sum(labels),
+                 "train_seconds": fold.get("seconds")}
+        for tech in [None] + sorted({examples[i].snippet.tech for i in rows}):
+            pick = [j for j, i in enumerate(rows) if tech is None or examples[i].snippet.tech == tech]
+            y = [labels[j] for j in pick]
+            if len(set(y)) < 2:
+                continue
+            entry[tech or "all"] = {
+                who: {"roc_auc": round(roc_auc_score(y, [sc[j] for j in pick]), 4),
+                      "average_precision": round(average_precision_score(y, [sc[j] for j in pick]), 4)}
+                for who, sc in (("candidate", fold["scores"]), ("features-default", default))}
+        out.append(entry)
+    return {"folds_done": out}
+
+
 def subsample(examples, rows: int, seed: int):
     """Whole scripts, drawn at random, until at least ``rows`` findings."""
     from iacfilter_training.crossval import group_of
@@ -188,6 +301,7 @@ def cross_validate(backend, params: dict, examples, seeds, folds: int, choice: d
                                for c in ("tp", "fn", "tn", "fp")}}
 
     return {"thresholds_per_seed": [r["threshold"] for r in runs],
+            "_scores": {seed: r["scores"] for seed, r in zip(seeds, runs)},
             "all": summary([r["out_of_fold"] for r in runs]) | ranking(range(len(examples))),
             **{tech: summary([r["subsets"][tech] for r in runs]) | ranking(subsets[tech]) for tech in subsets}}
 
@@ -209,6 +323,15 @@ def speed_child(spec: dict) -> dict:
         loaded = time.perf_counter()
         for start in range(0, len(snippets), 64):
             model.scorer.score(snippets[start : start + 64])
+    elif spec.get("champion"):
+        from types import SimpleNamespace
+
+        from iacfilter_plugins.encoder.scorer import load
+
+        scorer = load(SimpleNamespace(path=Path(spec["champion"]), name="fold-1 model", backend="encoder"))
+        loaded = time.perf_counter()
+        for start in range(0, len(snippets), spec["batch"]):
+            scorer.score(snippets[start : start + spec["batch"]])
     else:
         tokenizer, encoder = load_encoder(spec["model"])
         loaded = time.perf_counter()
@@ -217,7 +340,19 @@ def speed_child(spec: dict) -> dict:
             embed_batch(tokenizer, encoder, texts, spec["max_length"])
     seconds = time.perf_counter() - loaded
     return {"findings_per_s": round(len(snippets) / seconds, 2), "load_s": round(loaded - t0, 2),
-            "scored": len(snippets), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+            "scored": len(snippets), "peak_rss_mb": peak_rss_mb()}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory: Linux's VmHWM (its own, where ru_maxrss also carries the high-water
+    mark of the process it was started from across exec), else ru_maxrss."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def measure_speed(spec: dict) -> dict:
@@ -240,6 +375,12 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--speed-rows", type=int, default=128)
     ap.add_argument("--embed-only", action="store_true", help="compute the feature caches and stop")
+    ap.add_argument("--finetune", action="append", default=[],
+                    help="a stage-1 encoder candidate to fine-tune per fold (e.g. mpnet-ft, qwen-coder-0.5b-lora)")
+    ap.add_argument("--epochs", type=int, default=0, help="epochs of every --finetune candidate (default: its config)")
+    ap.add_argument("--ft-max-length", type=int, default=0, help="tokens a --finetune candidate reads (default: config)")
+    ap.add_argument("--checkpoints", default="build/iac-ft", help="per-fold scores of the --finetune candidates")
+    ap.add_argument("--max-folds", type=int, default=0, help="stop a --finetune candidate after this many trained folds")
     ap.add_argument("--speed-child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.speed_child:
@@ -277,14 +418,35 @@ def main() -> None:
     started = time.perf_counter()
     default = cross_validate(plugins.scorers()[training["backend"]], training["params"], examples, seeds, args.folds,
                              choice)
+    default_scores = default.pop("_scores")
     result["candidates"].append({"model": "features-default (its config refitted per fold)", **default,
                                  "cv_seconds": round(time.perf_counter() - started, 1),
                                  "speed": measure_speed({"model": "features-default", "rows": args.speed_rows,
                                                          "threads": args.threads})})
     log(json.dumps(result["candidates"][-1]["all"]))
+    for name in args.finetune:
+        params = finetune_params(name, args.epochs, args.ft_max_length, args.threads)
+        backend = Checkpointed(plugins.scorers()["encoder"], Path(args.checkpoints) / name, args.max_folds, log)
+        started = time.perf_counter()
+        entry = {"model": f"{name} (backend encoder, fine-tuned per fold)", "params": params}
+        try:
+            cv = cross_validate(backend, params, examples, seeds, args.folds, choice)
+            cv.pop("_scores")
+            entry |= cv
+        except FoldsDone:
+            entry |= {"partial": f"stopped after {len(backend.done)} of {args.folds * len(seeds)} folds: not a "
+                                 f"cross-validation"} | partial_folds(examples, backend.done, default_scores)
+        entry |= {"cv_seconds": round(time.perf_counter() - started, 1),
+                  "fold_train_seconds": [f.get("seconds") for f in backend.done]}
+        if backend.model_dir.is_dir():
+            entry["speed"] = measure_speed({"champion": str(backend.model_dir), "model": name, "rows": args.speed_rows,
+                                            "batch": args.batch, "threads": args.threads})
+        result["candidates"].append(entry)
+        log(json.dumps({k: v for k, v in entry.items() if k in ("all", "partial", "speed")}))
     for base, x, n in zip(args.base, xs, lengths):
         started = time.perf_counter()
         cv = cross_validate(head := FrozenHead(examples, x), {}, examples, seeds, args.folds, choice)
+        cv.pop("_scores")
         result["candidates"].append({"model": f"{base} frozen (mean of last hidden state, {n} tokens) + logistic head",
                                      **cv, "head_C_chosen": dict(sorted(Counter(head.chosen).items())),
                                      "cv_seconds": round(time.perf_counter() - started, 1),

@@ -87,6 +87,16 @@ def run_subprocess(*args, cwd=None, env=None):
                           env=env)
 
 
+def filter_scores(champion: Path, tech: str, out: Path) -> list[dict]:
+    """``filter`` on the example of ``tech`` with ``champion`` (JSON out): the scored results, each in [0, 1]."""
+    res = run_subprocess("filter", EXAMPLES / tech / "glitch.csv", "--source-root", EXAMPLES / tech,
+                         "--model", champion, "--format", "json", "-o", out)
+    assert res.returncode == 0, res.stderr
+    scored = [r for r in json.loads(out.read_text()) if r["score"] is not None]
+    assert scored and all(0.0 <= r["score"] <= 1.0 for r in scored)
+    return scored
+
+
 def data_subset(tmp_path: Path, n_train: int, n_val: int) -> tuple[Path, Path]:
     """Small stratified slices of the real data, so the tests train in seconds."""
     out = []

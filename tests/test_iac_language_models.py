@@ -66,3 +66,37 @@ def test_frozen_head_learns_from_a_folds_training_rows_only():
     positives = [s for s, e in zip(scores, examples[30:]) if e.label]
     negatives = [s for s, e in zip(scores, examples[30:]) if not e.label]
     assert min(positives) > max(negatives)
+
+
+def test_fine_tuned_folds_are_checkpointed_and_resumed(tmp_path):
+    from iacfilter_training.crossval import cross_validate
+
+    rng = np.random.default_rng(1)
+    labels = [i % 2 for i in range(60)]
+    x = rng.normal(size=(60, 4))
+    x[:, 0] += 3 * np.array(labels)
+    examples = [SimpleNamespace(label=y, snippet=SimpleNamespace(text=f"row {i}", tech="ansible", smell="s"), row={})
+                for i, y in enumerate(labels)]
+    logged = []
+    first = bench.Checkpointed(bench.FrozenHead(examples, x), tmp_path / "cand", max_folds=2, log=logged.append)
+    with pytest.raises(bench.FoldsDone):
+        cross_validate(first, {"C": 1.0}, examples, folds=3, seed=1, log=lambda m: None)
+    assert len(first.done) == 2 and len(list((tmp_path / "cand").glob("fold-*.json"))) == 2
+    default = cross_validate(bench.FrozenHead(examples, x), {"C": 1.0}, examples, folds=3, seed=1, log=lambda m: None)
+    partial = bench.partial_folds(examples, first.done, {1: default["scores"]})["folds_done"]
+    assert [p["fold"] for p in partial] == [1, 2] and sum(p["rows"] for p in partial) == 40
+    assert partial[0]["all"]["candidate"] == partial[0]["all"]["features-default"]  # same head, same rows
+
+    class Untrainable:
+        name, extra = "untrainable", None
+
+        def train(self, *args):
+            pytest.fail("a checkpointed fold was trained again")
+
+    resumed = bench.Checkpointed(Untrainable(), tmp_path / "cand", max_folds=0)
+    with pytest.raises(pytest.fail.Exception):  # the two stored folds are reused, the third must train
+        cross_validate(resumed, {"C": 1.0}, examples, folds=3, seed=1, log=lambda m: None)
+    assert len(resumed.done) == 2
+    again = bench.Checkpointed(bench.FrozenHead(examples, x), tmp_path / "cand")
+    full = cross_validate(again, {"C": 1.0}, examples, folds=3, seed=1, log=lambda m: None)
+    assert full["scores"] == pytest.approx(default["scores"])

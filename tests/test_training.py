@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import EXAMPLES, REPO, data_subset, run_subprocess, run_trial_under_torchrun, shared
+from conftest import EXAMPLES, REPO, data_subset, filter_scores, run_subprocess, run_trial_under_torchrun, shared
 
 from iacfilter.decide import champion_path
 from iacfilter.dataset import load_dataset
@@ -172,12 +172,7 @@ def test_encoder_pipeline_round_trip_with_a_tiny_model(tmp_path):
     manifest = yaml.safe_load((champ / "champion.yaml").read_text())
     assert manifest["backend"] == "encoder" and "model.safetensors" in manifest["files"]
     assert not [p for p in champ.iterdir() if p.suffix in (".bin", ".pt", ".pkl")]
-    out = tmp_path / "o.json"
-    res = run_subprocess("filter", EXAMPLES / "ansible" / "glitch.csv", "--source-root", EXAMPLES / "ansible",
-                         "--model", champ, "--format", "json", "-o", out)
-    assert res.returncode == 0, res.stderr
-    scored = [r for r in json.loads(out.read_text()) if r["score"] is not None]
-    assert scored and all(0.0 <= r["score"] <= 1.0 for r in scored)
+    filter_scores(champ, "ansible", tmp_path / "o.json")
     # Tampered weights are refused.
     with open(champ / "model.safetensors", "r+b") as fh:
         fh.seek(-4, 2)
