@@ -399,10 +399,11 @@ def test_phase2_alone_on_an_adapter_trained_before(trained, tmp_path):
 def test_generation_metrics_faithfulness():
     from iacfilter_training.generation_metrics import faithfulness
 
-    rates = faithfulness(["HSTS is not a real weakness here: plain HTTP.", "CSP is a real weakness here.",
+    rates = faithfulness(["HSTS is not a real weakness here: plain HTTP.", "CSP is a real weakness here",
                           "The site", None], [["HSTS"], ["Content-Security-Policy"], ["csp"], ["x"]],
                          verdicts=[0, 0, 1, 1], labels=[0, 1, 1, 0])
-    assert rates["n"] == 4 and rates["names"] == 0.25 and rates["sentences"] == 0.5
+    assert rates["n"] == 4 and rates["names"] == 0.25 and rates["sentences"] == 0.5 and rates["complete"] == 0.25
+    assert faithfulness(["the header is missing here"], [["x"]], [1])["sentences"] == 0.0
     assert rates["concludes"] == 0.5 and rates["agrees"] == 0.5 and rates["correct"] == 1.0
     with pytest.raises(ValueError):
         faithfulness([], [], [])

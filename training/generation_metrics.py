@@ -38,7 +38,8 @@ def faithfulness(rationales: Sequence[str | None], about: Sequence[Sequence[str]
     header, cookie, method, file), case-insensitively. ``concludes``: the share that state a conclusion
     (``rationale.conclusion``). ``agrees``: among those, the share whose conclusion is the verdict (1 = TP) the
     decision was made with; ``correct``: the share whose conclusion is the label, where labels are given.
-    ``sentences``: the share that read as a sentence (four words or more, ending in a full stop)."""
+    ``sentences``: the share that read as a sentence (four words or more, not starting in lower case);
+    ``complete``: the share that end in a full stop (an analysis may stop mid-clause at its budget)."""
     from iacfilter_plugins.dualhead.rationale import conclusion
 
     if not rationales:
@@ -49,7 +50,8 @@ def faithfulness(rationales: Sequence[str | None], about: Sequence[Sequence[str]
     out = {
         "n": len(texts),
         "names": sum(any(w.lower() in t.lower() for w in words if w) for t, words in zip(texts, about)) / len(texts),
-        "sentences": sum(len(t.split()) >= 4 and t.rstrip().endswith(".") for t in texts) / len(texts),
+        "sentences": sum(len(t.split()) >= 4 and not t.lstrip()[:1].islower() for t in texts) / len(texts),
+        "complete": sum(t.rstrip().endswith(".") for t in texts) / len(texts),
         "concludes": len(stated) / len(texts),
         "agrees": sum((c == "TP") == bool(verdicts[i]) for i, c in stated) / len(stated) if stated else None,
     }
