@@ -5,13 +5,14 @@ the first ``--n`` findings of a labelled dataset after a one-finding warm-up:
 
 - ``http-default``: the shipped linear HTTP champion (the speed any language model is compared with);
 - ``dual-head`` champions (``--champion NAME|DIR``, repeatable) at each of ``--budgets`` through transformers
-  (CPU fp32): the old 1.3 M-parameter ``dual-head-http`` and champions built on a real base;
+  (CPU, in the dtype the champion asks for): ``dual-head-http`` on Gemma 3 270M, the 1.3 M-parameter
+  ``dual-head-http-tiny``, champions built elsewhere;
 - ``llama.cpp`` on a known base's verified GGUF (``--gguf-base``, default gemma3-270m; needs ``llama-cpp-python``):
   greedy generation of the analysis under each budget (stopping at the separator's newline, as the scorer does)
   plus the mean-pooled last hidden state the head reads (an embedding pass), i.e. the work one finding needs.
 
     python benchmarks/language_models.py --data build/data/http/sub.val.jsonl --n 16 --threads 2 \\
-        --champion dual-head-http --champion build/champions/dual-head-http-gemma-b0 --budgets 0,16,64
+        --champion dual-head-http --champion dual-head-http-tiny --budgets 0,64 --gguf-base ''
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ load_s = time.perf_counter() - started
 scorer.score([examples[0].snippet])
 started = time.perf_counter()
 scores = scorer.score([e.snippet for e in examples])
-report({{"engine": "transformers fp32", "model": {model!r}, "budget": {budget}, "load_s": round(load_s, 2),
+dtype = str(next(scorer.lm.model.parameters()).dtype).removeprefix("torch.")
+report({{"engine": f"transformers {{dtype}}", "model": {model!r}, "budget": {budget}, "load_s": round(load_s, 2),
         "truncated": sum(1 for s in scores if s.note and "truncated" in s.note)}}, started)
 """
 
