@@ -51,34 +51,25 @@ def evidence(reason: str) -> dict[str, str]:
     return out
 
 
+def subject(record: dict, found: dict[str, str]) -> tuple[str, list[str]]:
+    """What the finding is about: as a reader names it, and the words a rationale of it must name (its header,
+    its cookies, its method or file, else what the smell is about)."""
+    s, smell = record.get("subject") or {}, record.get("smell")
+    if s.get("cookie"):
+        name = f"The cookie {s['cookie']}" + (f" without {s['flag']}" if s.get("flag") else "")
+        return name, [c for c in str(s["cookie"]).split(",") if c]
+    if s.get("header"):
+        return s["header"], [s["header"]]
+    if smell == "http_methods" and found.get("method"):
+        return f"The {found['method']} method", [found["method"]]
+    if smell == "exposed_file" and found.get("path"):
+        return f"The file {found['path']}", [found["path"]]
+    who = WHO.get(smell, str(smell or "the finding").replace("_", " "))
+    return who[0].upper() + who[1:], [who.removeprefix("the ")]
+
+
 def about(record: dict) -> list[str]:
-    """The words a rationale of this finding must name: its header, its cookies, its method or file, else what the
-    smell is about."""
-    s, found = record.get("subject") or {}, evidence(str(record.get("reason") or ""))
-    if s.get("cookie"):
-        return [c for c in str(s["cookie"]).split(",") if c]
-    if s.get("header"):
-        return [s["header"]]
-    if record.get("smell") == "http_methods" and found.get("method"):
-        return [found["method"]]
-    if record.get("smell") == "exposed_file" and found.get("path"):
-        return [found["path"]]
-    return [WHO.get(record.get("smell"), str(record.get("smell", "")).replace("_", " ")).removeprefix("the ")]
-
-
-def subject(record: dict, found: dict[str, str]) -> str:
-    """What the finding is about, as a reader names it."""
-    s = record.get("subject") or {}
-    if s.get("cookie"):
-        return f"The cookie {s['cookie']}" + (f" without {s['flag']}" if s.get("flag") else "")
-    if s.get("header"):
-        return s["header"]
-    who = WHO.get(record.get("smell"), str(record.get("smell", "the finding")).replace("_", " "))
-    if record.get("smell") == "http_methods" and found.get("method"):
-        return f"The {found['method']} method"
-    if record.get("smell") == "exposed_file" and found.get("path"):
-        return f"The file {found['path']}"
-    return who[0].upper() + who[1:]
+    return subject(record, evidence(str(record.get("reason") or "")))[1]
 
 
 def condition(why: str) -> str:
@@ -104,7 +95,7 @@ def analysis(record: dict) -> str:
                 "unsafe-inline": "the policy allows unsafe-inline scripts"}[why]
         why = what + (f" on a {found['ctype']} response" if found.get("ctype") else "")
     verdict = "is a real weakness" if label == "TP" else "is not a real weakness"
-    sentence = f"{subject(record, found)} {verdict} here"
+    sentence = f"{subject(record, found)[0]} {verdict} here"
     return f"{sentence}: {why}." if why else f"{sentence}."
 
 

@@ -79,12 +79,15 @@ def evaluate(variant: str, examples, budgets, *, base: str | None = None, model:
             x0, _, _ = features(lm, texts, 0, policy, batch_size, log, f"{variant} head")
         prompt_head = head.probabilities(x0)
     f1_by_budget: dict[str, dict[int, float]] = {v: {} for v in wanted}
+    abouts = [e.row.get("about") for e in examples]  # rows that say what they are about: is the analysis faithful?
     for budget in budgets:
         lm.check_budget(budget)
         started = time.perf_counter()
         x, p_verdict, gens = features(lm, texts, budget, policy, batch_size, log, f"{variant}")
         seconds = time.perf_counter() - started
         lengths = [g.length for g in gens]
+        written = ([lm.tokenizer.decode(g.ids, skip_special_tokens=True).strip() for g in gens]
+                   if budget > 0 and all(abouts) else None)
         for name in wanted:
             if name == "FT-CH":
                 scores, t = (prompt_head if prompt_head is not None else head.probabilities(x)), threshold
@@ -93,14 +96,12 @@ def evaluate(variant: str, examples, budgets, *, base: str | None = None, model:
             rates = _rates(labels, scores, t)
             f1_by_budget[name][budget] = rates["f1"]
             extra = {}
-            abouts = [e.row.get("about") for e in examples]
-            if budget > 0 and all(abouts):  # rows that say what they are about: is the analysis faithful?
+            if written is not None:
                 from iacfilter_training.generation_metrics import faithfulness
 
-                texts_written = [lm.tokenizer.decode(g.ids, skip_special_tokens=True).strip() for g in gens]
                 verdicts = [int(not p < t) for p in scores]
                 extra = {"faithfulness": {k: (round(v, 4) if isinstance(v, float) else v) for k, v in
-                                          faithfulness(texts_written, abouts, verdicts, labels).items()}}
+                                          faithfulness(written, abouts, verdicts, labels).items()}}
             rows.append({"variant": name, "budget": budget, **rates, **extra,
                          "findings_per_s": round(len(examples) / seconds, 2),
                          "control": round(control(lengths, 1, budget), 4) if budget > 0 else None,

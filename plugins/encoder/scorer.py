@@ -63,12 +63,10 @@ def predict(model, tokenizer, texts: list[str], max_length: int, device, batch_s
 def load_base_classifier(base: str, dtype=None):
     """The base as a 2-label sequence classifier with its tokenizer; a decoder without a pad token pads with its
     end-of-text token (the classifier reads the last token that is not padding)."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForSequenceClassification
     from transformers.utils import logging as hf_logging
 
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer = _tokenizer(base)
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # the new head's "newly initialized" notice: it is trained next
     try:
@@ -139,6 +137,7 @@ def load(champion, options=None) -> EncoderScorer:
 
 
 def _tokenizer(directory):
+    """The tokenizer of ``directory``; one without a pad token pads with its end-of-text token."""
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(directory)
